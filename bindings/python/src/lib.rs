@@ -1,0 +1,1 @@
+//! Python bindings. STUB: the Python issue fills it in.

@@ -1,0 +1,39 @@
+//! The connection manager: everything the pool engine needs to know about a connection.
+//!
+//! The engine never does I/O itself; it calls these methods, always outside its lock.
+
+use crate::Result;
+
+/// Opens, checks, cleans and closes connections of one kind for the pool engine.
+///
+/// MySQL is one implementation ([`crate::mysql::MysqlManager`]); tests use fakes.
+pub trait ManageConnection: Send + Sync + 'static {
+    /// The connection type handed out by the pool.
+    type Connection: Send + 'static;
+
+    /// Opens a new connection. Errors of kind `Auth` are final (the pool fails fast on them).
+    fn connect(&self) -> Result<Self::Connection>;
+
+    /// Checks the connection is alive (a ping), before it is handed out after a long idle.
+    fn validate(&self, conn: &mut Self::Connection) -> Result<()>;
+
+    /// Makes a returned connection clean for the next borrower: rolls back an open
+    /// transaction and resets changed session state. Returns `Ok(true)` when it had to do a
+    /// reset round trip, `Ok(false)` when the connection was already clean. An error
+    /// discards the connection.
+    fn reset(&self, conn: &mut Self::Connection) -> Result<bool>;
+
+    /// Cheap, no I/O: has the connection seen a fatal error and must be discarded?
+    fn is_broken(&self, conn: &mut Self::Connection) -> bool;
+
+    /// Closes the connection politely (may do I/O). Default: drop it.
+    fn close(&self, conn: Self::Connection) {
+        drop(conn);
+    }
+
+    /// Gives the connection up without a byte on its socket: used in a child after
+    /// `fork()` for connections inherited from the parent. Default: leak it.
+    fn forget(&self, conn: Self::Connection) {
+        std::mem::forget(conn);
+    }
+}
