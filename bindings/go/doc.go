@@ -1,0 +1,52 @@
+// Package sharedpool is the Go binding of sharedpool: one bounded MySQL/MariaDB connection
+// pool per target, shared by every component of the process that opens the same DSN, from
+// Go, C or Python (all of them reach the same libsharedpool.so through its C ABI).
+//
+// Quick start:
+//
+//	pool, err := sharedpool.Open("mysql://app:secret@db:3306/app", sharedpool.WithMaxSize(8))
+//	if err != nil {
+//		return err
+//	}
+//	defer pool.Close()
+//
+//	var n int64
+//	err = pool.QueryRow(ctx, "SELECT COUNT(*) FROM jobs WHERE state = ?", "queued").Scan(&n)
+//
+// A hundred components that each Open the same DSN share one pool: the server sees at most
+// max_size connections. Pool.Query, QueryRow and Exec check a connection out for one
+// statement; Acquire keeps one for several (a transaction, session variables) until Release,
+// and the pool resets its session before the next borrower. Placeholders are `?`.
+//
+// # database/sql
+//
+// sql.OpenDB(sharedpool.Connector(dsn)) (or sql.Open("sharedpool", dsn)) gives a *sql.DB
+// whose own pool defers to sharedpool's; see Connector.
+//
+// # Contexts
+//
+// Every call takes a context. It bounds the wait for a connection: a cancelled context
+// ends the wait within tens of milliseconds with an error matching ErrCancelled and
+// context.Canceled, an expired deadline with one matching ErrTimeout and
+// context.DeadlineExceeded. A statement already sent to the server is not interrupted by
+// its context; the connection's read_timeout_ms bounds it.
+//
+// # Errors
+//
+// Errors match ErrTimeout, ErrPoolClosed, ErrConfigConflict and ErrCancelled with
+// errors.Is; server errors are *MySQLError (errors.As) with the error number and SQLSTATE;
+// everything else is an *Error with a Code.
+//
+// # Values
+//
+// Arguments may be ints, uints, floats, bool, string, []byte, time.Time (sent in UTC), nil
+// and driver.Valuer. Scan converts like database/sql's: integer columns arrive as int64
+// (uint64 above MaxInt64), floating-point as float64, DATE/DATETIME/TIMESTAMP as time.Time
+// in UTC, binary strings as []byte, everything else (text, DECIMAL, TIME, JSON) as string.
+//
+// # Building
+//
+// In a checkout, run `make lib` once; `go build` then needs no environment (the header and
+// library paths and an rpath are in the package's cgo flags). An installed library is found
+// through pkg-config with `-tags sharedpool_pkgconfig`. cgo is required.
+package sharedpool

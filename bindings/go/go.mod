@@ -1,0 +1,3 @@
+module github.com/sharedpool/sharedpool/bindings/go
+
+go 1.23

@@ -1,0 +1,167 @@
+package sharedpool
+
+/*
+#include <stdlib.h>
+#include "sharedpool.h"
+
+// Affected rows and insert id of an Exec, then the result freed: one crossing.
+static void sp_go_take_exec(sp_result *r, uint64_t *affected, uint64_t *insert_id) {
+	*affected = sp_result_affected_rows(r);
+	*insert_id = sp_result_insert_id(r);
+	sp_result_free(r);
+}
+*/
+import "C"
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"unsafe"
+)
+
+// Query runs one statement on a connection checked out for it and returns its rows. Args
+// bind to `?` placeholders: ints, uints, floats, bool, string, []byte, time.Time, nil and
+// driver.Valuer. ctx bounds the wait for a connection; the statement itself is not
+// interrupted by ctx.
+func (p *Pool) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
+	res, err := p.run(ctx, query, args)
+	if err != nil {
+		return nil, err
+	}
+	return newRows(res), nil
+}
+
+// QueryRow runs Query and keeps its first row; errors are deferred to Row.Scan.
+func (p *Pool) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	res, err := p.run(ctx, query, args)
+	if err != nil {
+		return &Row{err: err}
+	}
+	return rowOf(res)
+}
+
+// Exec runs a statement that returns no rows and reports affected rows and the insert id.
+func (p *Pool) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := p.run(ctx, query, args)
+	if err != nil {
+		return nil, err
+	}
+	return execResult(res), nil
+}
+
+// Query runs one statement on c; see Pool.Query.
+func (c *Conn) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
+	res, err := c.run(ctx, query, args)
+	if err != nil {
+		return nil, err
+	}
+	return newRows(res), nil
+}
+
+// QueryRow runs Query on c and keeps its first row; errors are deferred to Row.Scan.
+func (c *Conn) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	res, err := c.run(ctx, query, args)
+	if err != nil {
+		return &Row{err: err}
+	}
+	return rowOf(res)
+}
+
+// Exec runs a statement on c that returns no rows; see Pool.Exec.
+func (c *Conn) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := c.run(ctx, query, args)
+	if err != nil {
+		return nil, err
+	}
+	return execResult(res), nil
+}
+
+func (p *Pool) run(ctx context.Context, query string, args []any) (*C.sp_result, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, ctxError(err)
+	}
+	if ctx.Done() != nil {
+		// A context that can end: wait for the connection with it, then run on it.
+		c, err := p.Acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Release()
+		return c.exec(query, args)
+	}
+	h, err := p.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	return call(query, args, func(q *C.char, ps *C.sp_param, n C.size_t, e **C.sp_error) *C.sp_result {
+		return C.sp_pool_query(h, q, ps, n, e)
+	})
+}
+
+func (c *Conn) run(ctx context.Context, query string, args []any) (*C.sp_result, error) {
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, ctxError(err)
+		}
+	}
+	return c.exec(query, args)
+}
+
+func (c *Conn) exec(query string, args []any) (*C.sp_result, error) {
+	h, err := c.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	return call(query, args, func(q *C.char, ps *C.sp_param, n C.size_t, e **C.sp_error) *C.sp_result {
+		return C.sp_conn_query(h, q, ps, n, e)
+	})
+}
+
+// call converts the statement and its arguments to C, runs do and frees them.
+func call(query string, args []any, do func(*C.char, *C.sp_param, C.size_t, **C.sp_error) *C.sp_result) (*C.sp_result, error) {
+	if err := noNUL("query", query); err != nil {
+		return nil, err
+	}
+	params, err := newParams(args)
+	if err != nil {
+		return nil, err
+	}
+	defer params.free()
+	cq := C.CString(query)
+	defer C.free(unsafe.Pointer(cq))
+	var cerr *C.sp_error
+	res := do(cq, params.ptr, params.n, &cerr)
+	if res == nil {
+		return nil, takeError(cerr)
+	}
+	return res, nil
+}
+
+func execResult(res *C.sp_result) sql.Result {
+	var affected, id C.uint64_t
+	C.sp_go_take_exec(res, &affected, &id)
+	return result{affected: int64(affected), insertID: int64(id)}
+}
+
+// result is an Exec's sql.Result.
+type result struct {
+	affected int64
+	insertID int64
+}
+
+func (r result) LastInsertId() (int64, error) { return r.insertID, nil }
+func (r result) RowsAffected() (int64, error) { return r.affected, nil }
+
+// noNUL rejects a string C would silently cut at an embedded NUL byte.
+func noNUL(what, s string) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		return &Error{Code: CodeInvalidArgument, Message: what + " contains a NUL byte"}
+	}
+	return nil
+}
