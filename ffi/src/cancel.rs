@@ -1,0 +1,157 @@
+//! `sp_cancel` (cancel a wait from another thread) and `sp_acquire_options` (how one acquire
+//! waits), read field by field up to the caller's `size`.
+
+use std::ffi::{c_char, c_void};
+use std::mem::{offset_of, size_of};
+use std::ptr::addr_of;
+
+use sharedpool::{CancelToken, Result};
+
+use crate::boundary::{infallible, invalid};
+
+/// A cancellation token: triggering it ends every acquire waiting with it, now and later,
+/// with `SP_ERR_CANCELLED`. Created by `sp_cancel_new`, freed by `sp_cancel_free`.
+pub struct sp_cancel {
+    pub(crate) token: CancelToken,
+}
+
+/// Polled about every 50 ms by a thread waiting for a connection, with the `interrupt_ctx` it
+/// was given; returning true cancels the wait (`SP_ERR_CANCELLED`). Runs on the waiting thread.
+pub type sp_interrupt_fn = Option<unsafe extern "C" fn(ctx: *mut c_void) -> bool>;
+
+/// How one `sp_pool_acquire_ex` waits. The caller sets `size = sizeof(sp_acquire_options)`;
+/// fields are only appended, and fields beyond `size` take their defaults.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct sp_acquire_options {
+    /// `sizeof(sp_acquire_options)` as the caller knows it.
+    pub size: u32,
+    /// The longest wait in milliseconds; negative: the pool's `acquire_timeout_ms`.
+    pub timeout_ms: i64,
+    /// Ends the wait when triggered (nullable; borrowed for the call).
+    pub cancel: *const sp_cancel,
+    /// Polled while waiting (nullable).
+    pub interrupt: sp_interrupt_fn,
+    /// Passed to `interrupt`.
+    pub interrupt_ctx: *mut c_void,
+    /// Names the borrower in leak warnings (nullable, UTF-8, borrowed for the call).
+    pub label: *const c_char,
+}
+
+/// The fields of a caller's `sp_acquire_options`, defaults for those beyond its `size`.
+pub(crate) struct AcquireFields {
+    pub(crate) timeout_ms: i64,
+    pub(crate) cancel: *const sp_cancel,
+    pub(crate) interrupt: sp_interrupt_fn,
+    pub(crate) interrupt_ctx: *mut c_void,
+    pub(crate) label: *const c_char,
+}
+
+impl Default for AcquireFields {
+    fn default() -> Self {
+        AcquireFields {
+            timeout_ms: -1,
+            cancel: std::ptr::null(),
+            interrupt: None,
+            interrupt_ctx: std::ptr::null_mut(),
+            label: std::ptr::null(),
+        }
+    }
+}
+
+/// Reads `o` (NULL: all defaults) up to its `size`.
+///
+/// # Safety
+/// `o` is NULL or points to at least `o->size` readable bytes laid out as `sp_acquire_options`.
+pub(crate) unsafe fn read(name: &str, o: *const sp_acquire_options) -> Result<AcquireFields> {
+    let mut f = AcquireFields::default();
+    if o.is_null() {
+        return Ok(f);
+    }
+    // SAFETY: `o` is readable for at least its leading `size` field (contract).
+    let size = unsafe { addr_of!((*o).size).read_unaligned() } as usize;
+    if size < size_of::<u32>() {
+        return Err(invalid(
+            name,
+            format_args!("options->size ({size}) is too small"),
+        ));
+    }
+    macro_rules! field {
+        ($f:ident) => {
+            if offset_of!(sp_acquire_options, $f) + size_of_val(&f.$f) <= size {
+                // SAFETY: the field lies inside the caller's `size` readable bytes; every
+                // field type accepts any bit pattern except `interrupt`, an Option of a
+                // function pointer, for which NULL is None and anything else a function.
+                f.$f = unsafe { addr_of!((*o).$f).read_unaligned() };
+            }
+        };
+    }
+    field!(timeout_ms);
+    field!(cancel);
+    field!(interrupt);
+    field!(interrupt_ctx);
+    field!(label);
+    Ok(f)
+}
+
+/// A new, untriggered cancellation token (NULL only if out of memory). Thread-safe.
+#[no_mangle]
+pub extern "C" fn sp_cancel_new() -> *mut sp_cancel {
+    infallible(std::ptr::null_mut(), || {
+        Box::into_raw(Box::new(sp_cancel {
+            token: CancelToken::new(),
+        }))
+    })
+}
+
+/// Triggers `c`: every acquire waiting with it, now or later, fails with `SP_ERR_CANCELLED`.
+/// Thread-safe (meant to be called from another thread) and idempotent; NULL is ignored.
+#[no_mangle]
+pub extern "C" fn sp_cancel_trigger(c: *const sp_cancel) {
+    infallible((), || {
+        // SAFETY: `c` is NULL or a live token (the caller's contract).
+        if let Some(c) = unsafe { c.as_ref() } {
+            c.token.cancel();
+        }
+    })
+}
+
+/// Frees a token. NULL is fine; must not be called twice, nor while an acquire uses it.
+#[no_mangle]
+pub extern "C" fn sp_cancel_free(c: *mut sp_cancel) {
+    infallible((), || {
+        if !c.is_null() {
+            // SAFETY: non-NULL `c` came from `Box::into_raw` in `sp_cancel_new`, freed once.
+            drop(unsafe { Box::from_raw(c) });
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_struct_gives_defaults_for_the_rest() {
+        let o = sp_acquire_options {
+            size: (offset_of!(sp_acquire_options, timeout_ms) + 8) as u32,
+            timeout_ms: 250,
+            cancel: 0x10 as *const sp_cancel,
+            interrupt: None,
+            interrupt_ctx: std::ptr::null_mut(),
+            label: 0x20 as *const c_char,
+        };
+        // SAFETY: `o` is a full struct, readable beyond its declared size.
+        let f = unsafe { read("t", &o) }.unwrap();
+        assert_eq!(f.timeout_ms, 250);
+        assert!(f.cancel.is_null() && f.label.is_null());
+        let tiny = sp_acquire_options { size: 2, ..o };
+        // SAFETY: as above.
+        assert!(unsafe { read("t", &tiny) }.is_err());
+        // SAFETY: NULL means defaults.
+        assert_eq!(
+            unsafe { read("t", std::ptr::null()) }.unwrap().timeout_ms,
+            -1
+        );
+    }
+}

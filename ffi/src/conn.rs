@@ -1,0 +1,106 @@
+//! `sp_conn`: a borrowed connection, and the calls made on it.
+
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use sharedpool::MysqlPooled;
+
+use crate::boundary::{arg_str, call, infallible, invalid};
+use crate::error::sp_error;
+use crate::handles::Handles;
+use crate::params::{self, sp_param};
+use crate::result::sp_result;
+
+/// A connection borrowed from a pool by `sp_pool_acquire`, given back by `sp_conn_release`
+/// (or closed by `sp_conn_discard`). Use it from one thread at a time (calls on one `sp_conn`
+/// from several threads are serialised, never undefined, but interleave statements).
+pub struct sp_conn {
+    /// `None` once given back (a release racing a call in progress).
+    conn: Mutex<Option<MysqlPooled>>,
+}
+
+/// The live `sp_conn` handles.
+fn conns() -> &'static Handles<sp_conn> {
+    static CONNS: Handles<sp_conn> = Handles::new();
+    &{N.lower()}()
+}
+
+/// Registers a borrowed connection and returns its handle.
+pub(crate) fn insert(conn: MysqlPooled) -> *mut sp_conn {
+    conns().insert(sp_conn {
+        conn: Mutex::new(Some(conn)),
+    })
+}
+
+/// The live connection behind `c`, or InvalidArgument.
+fn live(name: &str, c: *const sp_conn) -> sharedpool::Result<Arc<sp_conn>> {
+    if c.is_null() {
+        return Err(invalid(name, "conn is NULL"));
+    }
+    conns().get(c).ok_or_else(|| {
+        invalid(
+            name,
+            "conn is not a live sp_conn (released, or never acquired)",
+        )
+    })
+}
+
+/// Runs `sql` (UTF-8, NUL-terminated) on the connection, with `?` placeholders bound to `n`
+/// `params` (NULL allowed when `n` is 0; all borrowed for the call), and reads the whole
+/// result. Session state (transactions, variables) persists on this connection until it is
+/// released. Returns a result to free with `sp_result_free`, or NULL with the error in `*err`
+/// (`SP_ERR_SERVER` with errno and SQLSTATE, `SP_ERR_CONNECTION_LOST`, ...).
+/// Not for concurrent use of one `c` (see `sp_conn`); different connections are independent.
+#[no_mangle]
+pub extern "C" fn sp_conn_query(
+    c: *mut sp_conn,
+    sql: *const c_char,
+    params: *const sp_param,
+    n: usize,
+    err: *mut *mut sp_error,
+) -> *mut sp_result {
+    const NAME: &str = "sp_conn_query";
+    call(NAME, err, || {
+        let handle = live(NAME, c)?;
+        // SAFETY: `sql` is NULL or a NUL-terminated string (documented).
+        let sql = unsafe { arg_str(NAME, "sql", sql) }?;
+        // SAFETY: `params` holds `n` readable parameters when `n > 0` (documented).
+        let params = unsafe { params::convert(NAME, params, n) }?;
+        let mut guard = handle.conn.lock();
+        let conn = guard
+            .as_mut()
+            .ok_or_else(|| invalid(NAME, "conn was released during the call"))?;
+        let result = conn.query(sql, &params)?;
+        Ok(Box::into_raw(Box::new(sp_result::new(&result))))
+    })
+}
+
+/// Gives the connection back to its pool (its session is cleaned there: an open transaction is
+/// rolled back, changed session state reset). Safe after the pool's last `sp_pool_release`
+/// (the connection is then closed). NULL is fine; a second release of the same handle is
+/// detected and ignored. Thread-safe.
+#[no_mangle]
+pub extern "C" fn sp_conn_release(c: *mut sp_conn) {
+    infallible((), || {
+        if let Some(handle) = conns().remove(c) {
+            let conn = handle.conn.lock().take();
+            drop(conn);
+        }
+    })
+}
+
+/// Closes the connection instead of giving it back (for a connection the caller knows is
+/// unusable); the pool opens another when needed. Consumes `c` like `sp_conn_release`. NULL is
+/// fine; a released handle is detected and ignored. Thread-safe.
+#[no_mangle]
+pub extern "C" fn sp_conn_discard(c: *mut sp_conn) {
+    infallible((), || {
+        if let Some(handle) = conns().remove(c) {
+            let conn = handle.conn.lock().take();
+            if let Some(conn) = conn {
+                conn.discard();
+            }
+        }
+    })
+}
