@@ -1,0 +1,119 @@
+package sharedpool_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	sharedpool "github.com/sharedpool/sharedpool/bindings/go"
+)
+
+func TestServerErrorIsMySQLError(t *testing.T) {
+	p := openPool(t)
+	_, err := p.Query(ctx, "SELECT * FROM no_such_table")
+	var me *sharedpool.MySQLError
+	if !errors.As(err, &me) {
+		t.Fatalf("got %T %v, want *MySQLError", err, err)
+	}
+	if me.Number != 1146 || me.SQLState != "42S02" || !strings.Contains(me.Message, "no_such_table") {
+		t.Errorf("got %+v", me)
+	}
+	if !strings.Contains(err.Error(), "1146") {
+		t.Errorf("message lacks the error number: %q", err.Error())
+	}
+	// The connection survives a server error.
+	var one int
+	if err := p.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Errorf("after a server error: %d, %v", one, err)
+	}
+	// Through Conn and Row too.
+	c, err := p.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	err = c.QueryRow(ctx, "SELEC 1").Scan(&one)
+	if !errors.As(err, &me) || me.Number != 1064 || me.SQLState != "42000" {
+		t.Errorf("syntax error: %v", err)
+	}
+}
+
+func TestConfigConflict(t *testing.T) {
+	name := uniqueName(t)
+	p1, err := sharedpool.Open(testDSN, sharedpool.WithPoolName(name), sharedpool.WithMaxSize(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p1.Close()
+	_, err = sharedpool.Open(testDSN, sharedpool.WithPoolName(name), sharedpool.WithMaxSize(3))
+	if !errors.Is(err, sharedpool.ErrConfigConflict) {
+		t.Fatalf("got %v, want ErrConfigConflict", err)
+	}
+	var e *sharedpool.Error
+	if !errors.As(err, &e) || e.Code != sharedpool.CodeConfigConflict || !strings.Contains(e.Message, "max_size") {
+		t.Errorf("conflict error should name max_size: %#v", err)
+	}
+	if strings.Contains(err.Error(), password(t)) {
+		t.Errorf("the password shows in %q", err.Error())
+	}
+	p2, err := sharedpool.Open(testDSN, sharedpool.WithPoolName(name), sharedpool.WithMaxSize(3), sharedpool.WithReuseOnConflict())
+	if err != nil {
+		t.Fatalf("reuse: %v", err)
+	}
+	defer p2.Close()
+	if st := p2.Stats(); st.MaxSize != 2 || st.Refs != 2 {
+		t.Errorf("reused pool: %+v, want MaxSize 2 Refs 2", st)
+	}
+}
+
+func TestInvalidInput(t *testing.T) {
+	cases := []struct {
+		name string
+		dsn  string
+		opts []sharedpool.Option
+		code sharedpool.Code
+	}{
+		{"bad DSN", "postgres://nope", nil, sharedpool.CodeInvalidDSN},
+		{"unknown option", testDSN, []sharedpool.Option{sharedpool.WithOption("max_sise", "3")}, sharedpool.CodeInvalidOption},
+		{"bad value", testDSN, []sharedpool.Option{sharedpool.WithOption("max_size", "many")}, sharedpool.CodeInvalidOption},
+		{"NUL in DSN", testDSN + "\x00", nil, sharedpool.CodeInvalidArgument},
+	}
+	for _, c := range cases {
+		p, err := sharedpool.Open(c.dsn, c.opts...)
+		if err == nil {
+			p.Close()
+			t.Errorf("%s: Open succeeded", c.name)
+			continue
+		}
+		var e *sharedpool.Error
+		if !errors.As(err, &e) || e.Code != c.code {
+			t.Errorf("%s: got %#v, want code %v", c.name, err, c.code)
+		}
+		if strings.Contains(err.Error(), password(t)) {
+			t.Errorf("%s: the password shows in %q", c.name, err.Error())
+		}
+	}
+	p := openPool(t)
+	if _, err := p.Exec(ctx, "SELECT 1\x00; DROP TABLE x"); err == nil {
+		t.Error("a query with a NUL byte ran")
+	}
+	if _, err := p.Exec(ctx, "SELECT ?", struct{}{}); err == nil {
+		t.Error("an unsupported argument type was accepted")
+	}
+}
+
+func TestAuthError(t *testing.T) {
+	bad := strings.Replace(testDSN, ":"+password(t)+"@", ":wrong-secret@", 1)
+	p, err := sharedpool.Open(bad, sharedpool.WithPoolName(uniqueName(t)), sharedpool.WithAcquireTimeout(5e9))
+	if err == nil {
+		defer p.Close()
+		_, err = p.Exec(ctx, "DO 1")
+	}
+	var e *sharedpool.Error
+	if !errors.As(err, &e) || (e.Code != sharedpool.CodeAuth && e.Code != sharedpool.CodeTimeout) {
+		t.Fatalf("got %#v, want an auth error", err)
+	}
+	if strings.Contains(err.Error(), "wrong-secret") {
+		t.Errorf("the password shows in %q", err.Error())
+	}
+}
