@@ -23,3 +23,11 @@ test-rust: deps ## Rust unit and integration tests (real MariaDB)
 
 .PHONY: test
 test: lint test-rust ## everything CI runs: lint, then every test suite
+
+GO ?= go
+
+.PHONY: test-go
+test-go: lib ## Go binding: go vet, then go test -race against a throwaway MariaDB
+	cd bindings/go && $(GO) vet ./...
+	cd bindings/go && ../../tests/mariadb.sh run $(GO) test -race -count=1 ./...
+	cd benches/go && $(GO) vet ./...

@@ -185,7 +185,7 @@ func newParams(args []any) (cParams, error) {
 	for i, p := range ps {
 		cp := &arr[i]
 		*cp = C.sp_param{}
-		cp.kind = C.sp_param_kind(p.kind)
+		cp.kind = uint32(p.kind) // an enum field: uint32 in cgo
 		switch p.kind {
 		case paramInt:
 			cp.i = C.int64_t(p.i)

@@ -1,0 +1,316 @@
+// Command gobench compares QueryRow("SELECT 1") throughput of sharedpool's Go binding with
+// database/sql over github.com/go-sql-driver/mysql, at the same connection limit (8), at
+// concurrency 1, 16 and 64, and counts the connections the server saw in each run.
+//
+//	make lib && tests/mariadb.sh run sh -c 'cd benches/go && go run .'
+//	QUICK=1 …   a short run for CI (3 repeats of 200 ms)
+//
+// It prints a table and writes benches/results/go.json. Speed is measured here, never in tests.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	sharedpool "github.com/sharedpool/sharedpool/bindings/go"
+)
+
+const maxConns = 8
+
+// run is one timed run of one implementation at one concurrency.
+type run struct {
+	OpsPerSec          float64 `json:"ops_per_sec"`
+	Errors             int64   `json:"errors"`
+	ServerConnections  int64   `json:"server_connections"`    // Connections status delta: connections opened
+	MaxUsedConnections int64   `json:"max_used_connections"` // Max_used_connections after FLUSH STATUS, minus the bench's own
+}
+
+// summary is the repeats of one implementation at one concurrency.
+type summary struct {
+	Impl               string  `json:"impl"`
+	Concurrency        int     `json:"concurrency"`
+	MedianOpsPerSec    float64 `json:"median_ops_per_sec"`
+	MinOpsPerSec       float64 `json:"min_ops_per_sec"`
+	MaxOpsPerSec       float64 `json:"max_ops_per_sec"`
+	SpreadPct          float64 `json:"spread_pct"` // (max-min)/median
+	MaxServerConns     int64   `json:"max_server_connections"`
+	MaxMaxUsedConns    int64   `json:"max_max_used_connections"`
+	Runs               []run   `json:"runs"`
+	RatioVsDatabaseSQL float64 `json:"ratio_vs_database_sql,omitempty"`
+}
+
+type impl struct {
+	name string
+	// open returns a query function and a closer, with a connection limit of maxConns.
+	open func() (func(context.Context) error, func(), error)
+}
+
+func main() {
+	out := flag.String("out", filepath.Join("..", "results", "go.json"), "JSON results file")
+	flag.Parse()
+	dsn := os.Getenv("SHAREDPOOL_TEST_DSN")
+	if dsn == "" {
+		fail("SHAREDPOOL_TEST_DSN is not set: run under tests/mariadb.sh run")
+	}
+	quick := os.Getenv("QUICK") == "1"
+	repeats, dur := 5, 1*time.Second
+	if quick {
+		repeats, dur = 3, 200*time.Millisecond
+	}
+	goDSN, err := driverDSN(dsn)
+	if err != nil {
+		fail(err.Error())
+	}
+
+	// The bench's own connection, for FLUSH STATUS and SHOW GLOBAL STATUS.
+	admin, err := sql.Open("mysql", goDSN)
+	if err != nil {
+		fail(err.Error())
+	}
+	admin.SetMaxOpenConns(1)
+	admin.SetMaxIdleConns(1)
+	admin.SetConnMaxLifetime(0)
+	if err := admin.Ping(); err != nil {
+		fail("admin connection: " + err.Error())
+	}
+
+	seq := 0
+	impls := []impl{
+		{"sharedpool", func() (func(context.Context) error, func(), error) {
+			seq++
+			p, err := sharedpool.Open(dsn, sharedpool.WithMaxSize(maxConns),
+				sharedpool.WithPoolName("bench-"+strconv.Itoa(seq)))
+			if err != nil {
+				return nil, nil, err
+			}
+			return func(ctx context.Context) error {
+				var one int
+				return p.QueryRow(ctx, "SELECT 1").Scan(&one)
+			}, func() { p.Close() }, nil
+		}},
+		{"database/sql+go-sql-driver", func() (func(context.Context) error, func(), error) {
+			db, err := sql.Open("mysql", goDSN)
+			if err != nil {
+				return nil, nil, err
+			}
+			db.SetMaxOpenConns(maxConns)
+			db.SetMaxIdleConns(maxConns)
+			return func(ctx context.Context) error {
+				var one int
+				return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+			}, func() { db.Close() }, nil
+		}},
+		{"database/sql+sharedpool", func() (func(context.Context) error, func(), error) {
+			seq++
+			db := sql.OpenDB(sharedpool.Connector(dsn, sharedpool.WithMaxSize(maxConns),
+				sharedpool.WithPoolName("bench-"+strconv.Itoa(seq))))
+			db.SetMaxOpenConns(maxConns)
+			db.SetMaxIdleConns(maxConns)
+			return func(ctx context.Context) error {
+				var one int
+				return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+			}, func() { db.Close() }, nil
+		}},
+	}
+
+	fmt.Printf("QueryRow(\"SELECT 1\"), max %d connections, %d repeats x %v, GOMAXPROCS=%d, NumCPU=%d\n",
+		maxConns, repeats, dur, runtime.GOMAXPROCS(0), runtime.NumCPU())
+	var results []*summary
+	for _, conc := range []int{1, 16, 64} {
+		sums := make([]*summary, len(impls))
+		for i, im := range impls {
+			sums[i] = &summary{Impl: im.name, Concurrency: conc}
+		}
+		for r := range repeats {
+			for k := range impls {
+				i := (k + r) % len(impls) // rotate the order between repeats
+				res, err := measure(admin, impls[i], conc, dur)
+				if err != nil {
+					fail(fmt.Sprintf("%s at %d: %v", impls[i].name, conc, err))
+				}
+				sums[i].Runs = append(sums[i].Runs, res)
+			}
+		}
+		for _, s := range sums {
+			summarize(s)
+		}
+		for _, s := range sums {
+			if s.Impl != "database/sql+go-sql-driver" {
+				s.RatioVsDatabaseSQL = s.MedianOpsPerSec / sums[1].MedianOpsPerSec
+			}
+		}
+		results = append(results, sums...)
+	}
+
+	fmt.Printf("\n%-28s %5s %12s %20s %8s %7s %8s %9s\n", "impl", "conc", "median op/s", "min..max op/s", "spread", "ratio", "conns", "max_used")
+	for _, s := range results {
+		ratio := "-"
+		if s.RatioVsDatabaseSQL != 0 {
+			ratio = fmt.Sprintf("%.2fx", s.RatioVsDatabaseSQL)
+		}
+		fmt.Printf("%-28s %5d %12.0f %9.0f..%-10.0f %7.1f%% %7s %8d %9d\n", s.Impl, s.Concurrency, s.MedianOpsPerSec,
+			s.MinOpsPerSec, s.MaxOpsPerSec, s.SpreadPct, ratio, s.MaxServerConns, s.MaxMaxUsedConns)
+	}
+	fmt.Println("\nratio: median throughput / database/sql+go-sql-driver's median at the same concurrency;")
+	fmt.Println("conns: most server connections opened in one run (Connections delta); max_used: Max_used_connections after FLUSH STATUS, the bench's own connection excluded")
+
+	version, _ := sharedpool.Version()
+	doc := map[string]any{
+		"benchmark":   "QueryRow(\"SELECT 1\")",
+		"max_conns":   maxConns,
+		"repeats":     repeats,
+		"duration_ms": dur.Milliseconds(),
+		"quick":       quick,
+		"go":          runtime.Version(),
+		"gomaxprocs":  runtime.GOMAXPROCS(0),
+		"num_cpu":     runtime.NumCPU(),
+		"sharedpool":  version,
+		"peer":        "database/sql + github.com/go-sql-driver/mysql (SetMaxOpenConns/SetMaxIdleConns 8)",
+		"time":        time.Now().UTC().Format(time.RFC3339),
+		"results":     results,
+	}
+	data, _ := json.MarshalIndent(doc, "", "  ")
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		fail(err.Error())
+	}
+	if err := os.WriteFile(*out, append(data, '\n'), 0o644); err != nil {
+		fail(err.Error())
+	}
+	fmt.Println("wrote", *out)
+}
+
+// measure opens a fresh pool, runs conc goroutines for dur, closes, and reads the server's counters.
+func measure(admin *sql.DB, im impl, conc int, dur time.Duration) (run, error) {
+	if err := settle(admin); err != nil {
+		return run{}, err
+	}
+	if _, err := admin.Exec("FLUSH STATUS"); err != nil {
+		return run{}, err
+	}
+	before, err := status(admin, "Connections")
+	if err != nil {
+		return run{}, err
+	}
+	query, closeFn, err := im.open()
+	if err != nil {
+		return run{}, err
+	}
+	ctx := context.Background()
+	// A short warm-up opens the connections; they count in the totals all the same.
+	warm := time.Now().Add(dur / 10)
+	for time.Now().Before(warm) {
+		if err := query(ctx); err != nil {
+			closeFn()
+			return run{}, err
+		}
+	}
+	var ops, errs atomic.Int64
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := int64(0)
+			for !stop.Load() {
+				if err := query(ctx); err != nil {
+					errs.Add(1)
+					continue
+				}
+				n++
+			}
+			ops.Add(n)
+		}()
+	}
+	time.Sleep(dur)
+	stop.Store(true)
+	wg.Wait()
+	elapsed := time.Since(start)
+	closeFn()
+
+	after, err := status(admin, "Connections")
+	if err != nil {
+		return run{}, err
+	}
+	maxUsed, err := status(admin, "Max_used_connections")
+	if err != nil {
+		return run{}, err
+	}
+	return run{
+		OpsPerSec:          float64(ops.Load()) / elapsed.Seconds(),
+		Errors:             errs.Load(),
+		ServerConnections:  after - before,
+		MaxUsedConnections: maxUsed - 1, // the admin connection
+	}, nil
+}
+
+// settle waits until the previous run's connections have gone, so FLUSH STATUS starts at 1.
+func settle(admin *sql.DB) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, err := status(admin, "Threads_connected")
+		if err != nil || n <= 1 || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func status(db *sql.DB, name string) (int64, error) {
+	var k string
+	var v int64
+	err := db.QueryRow("SHOW GLOBAL STATUS LIKE '" + name + "'").Scan(&k, &v)
+	return v, err
+}
+
+func summarize(s *summary) {
+	ops := make([]float64, len(s.Runs))
+	for i, r := range s.Runs {
+		ops[i] = r.OpsPerSec
+		s.MaxServerConns = max(s.MaxServerConns, r.ServerConnections)
+		s.MaxMaxUsedConns = max(s.MaxMaxUsedConns, r.MaxUsedConnections)
+	}
+	slices.Sort(ops)
+	n := len(ops)
+	if n%2 == 1 {
+		s.MedianOpsPerSec = ops[n/2]
+	} else {
+		s.MedianOpsPerSec = (ops[n/2-1] + ops[n/2]) / 2
+	}
+	s.MinOpsPerSec, s.MaxOpsPerSec = ops[0], ops[n-1]
+	s.SpreadPct = 100 * (s.MaxOpsPerSec - s.MinOpsPerSec) / s.MedianOpsPerSec
+}
+
+// driverDSN turns mysql://user:pass@host:port/db into go-sql-driver's user:pass@tcp(host:port)/db.
+func driverDSN(dsn string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("SHAREDPOOL_TEST_DSN: %v", err)
+	}
+	cfg := mysql.NewConfig()
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.Net = "tcp"
+	cfg.Addr = u.Host
+	cfg.DBName = u.Path[min(1, len(u.Path)):]
+	return cfg.FormatDSN(), nil
+}
+
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, "gobench:", msg)
+	os.Exit(1)
+}
