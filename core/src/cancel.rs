@@ -11,11 +11,14 @@ pub struct CancelToken {
     inner: Arc<Inner>,
 }
 
+/// A registered waker and its id.
+type Waker = (u64, Arc<dyn Fn() + Send + Sync>);
+
 #[derive(Default)]
 struct Inner {
     cancelled: AtomicBool,
     /// Wakers registered by waits in progress, called once on cancel.
-    wakers: Mutex<Vec<(u64, Arc<dyn Fn() + Send + Sync>)>>,
+    wakers: Mutex<Vec<Waker>>,
     next_id: Mutex<u64>,
     _cv: Condvar,
 }

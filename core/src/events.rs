@@ -1,6 +1,12 @@
 //! Pool events (acquire timeout, connect failure, leak suspected, pool closed): always logged
-//! through the `log` crate, and passed to one pluggable sink the bindings can route into
-//! their own logging. STUB: the engine issue fills it in.
+//! through the `log` crate (target `sharedpool`), and passed to one pluggable sink the
+//! bindings can route into their own logging.
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 /// Something worth telling an operator about. Never carries a password.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,12 +41,67 @@ pub enum Event {
     },
 }
 
-/// Installs the sink every event goes to (besides the `log` crate); replaces any earlier one.
-pub fn set_sink(_sink: Box<dyn Fn(&Event) + Send + Sync>) {
-    todo!()
+impl Event {
+    /// The log level it is reported at: warnings for trouble, info for a closed pool.
+    pub fn level(&self) -> log::Level {
+        match self {
+            Event::PoolClosed { .. } => log::Level::Info,
+            _ => log::Level::Warn,
+        }
+    }
+
+    /// The pool it is about.
+    pub fn pool(&self) -> &str {
+        match self {
+            Event::AcquireTimeout { pool, .. }
+            | Event::ConnectFailed { pool, .. }
+            | Event::LeakSuspected { pool, .. }
+            | Event::PoolClosed { pool } => pool,
+        }
+    }
 }
 
-/// Logs `event` and hands it to the sink.
-pub fn emit(_event: Event) {
-    todo!()
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::AcquireTimeout { pool, message } => write!(f, "pool {pool}: {message}"),
+            Event::ConnectFailed { pool, message } => {
+                write!(f, "pool {pool}: connect failed: {message}")
+            }
+            Event::LeakSuspected {
+                pool,
+                borrower,
+                held_ms,
+            } => write!(
+                f,
+                "pool {pool}: connection held by {borrower} for {held_ms} ms, possible leak"
+            ),
+            Event::PoolClosed { pool } => write!(f, "pool {pool}: closed"),
+        }
+    }
+}
+
+type Sink = Arc<dyn Fn(&Event) + Send + Sync>;
+
+static SINK: RwLock<Option<Sink>> = RwLock::new(None);
+
+/// Installs the sink every event goes to (besides the `log` crate); replaces any earlier one.
+pub fn set_sink(sink: Box<dyn Fn(&Event) + Send + Sync>) {
+    *SINK.write() = Some(Arc::from(sink));
+}
+
+/// Removes the sink; events then only go to the `log` crate.
+pub fn clear_sink() {
+    *SINK.write() = None;
+}
+
+/// Logs `event` and hands it to the sink. A panicking sink is contained (and logged).
+pub fn emit(event: Event) {
+    log::log!(target: "sharedpool", event.level(), "{event}");
+    let sink = SINK.read().clone();
+    if let Some(sink) = sink {
+        if catch_unwind(AssertUnwindSafe(|| sink(&event))).is_err() {
+            log::error!(target: "sharedpool", "the event sink panicked on: {event}");
+        }
+    }
 }

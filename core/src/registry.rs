@@ -1,8 +1,18 @@
-//! The registry: one pool per key, shared by counted references. STUB: agreed API.
+//! The registry: one pool per key, shared by counted references.
+//!
+//! Each key has an entry with its own lock; the registry's map lock is held only to find or
+//! insert an entry, never across creating, connecting or closing a pool. An entry goes
+//! `Creating` → `Live` → `Dead`; a dead entry (its pool closing) is never handed out, a new
+//! open of the key makes a fresh pool.
 
+use std::collections::HashMap;
 use std::ops::Deref;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Weak};
 
-use crate::{ManageConnection, Options, Pool, Result, Stats};
+use parking_lot::{Condvar, Mutex};
+
+use crate::{Error, ErrorKind, ManageConnection, OnConflict, Options, Pool, Result, Stats};
 
 /// Identifies a pool. `id` is the canonical target (password only as a SHA-256 hash,
 /// never in clear); `label` is a short redacted name for logs, errors and metrics.
@@ -14,9 +24,91 @@ pub struct PoolKey {
     pub label: String,
 }
 
+type Map<M> = Mutex<HashMap<String, Arc<Entry<M>>>>;
+
 /// Maps keys to pools. Usually one per process per manager type (see [`crate::open`]).
 pub struct Registry<M: ManageConnection> {
-    _m: std::marker::PhantomData<M>,
+    map: Arc<Map<M>>,
+}
+
+enum Slot<M: ManageConnection> {
+    /// The first opener is building the pool; others wait on `Entry::ready`.
+    Creating,
+    /// `linger` counts releases to zero, so a lingering close knows whether it is still due.
+    Live {
+        pool: Pool<M>,
+        refs: u32,
+        linger: u64,
+    },
+    /// Closed or closing, or creation failed: removed from the map, never handed out.
+    Dead,
+}
+
+struct Entry<M: ManageConnection> {
+    key: PoolKey,
+    slot: Mutex<Slot<M>>,
+    ready: Condvar,
+    map: Weak<Map<M>>,
+}
+
+impl<M: ManageConnection> Entry<M> {
+    /// Takes this (dead) entry out of the map, unless a newer one replaced it.
+    fn unlink(self: &Arc<Self>) {
+        if let Some(map) = self.map.upgrade() {
+            let mut map = map.lock();
+            if map.get(&self.key.id).is_some_and(|e| Arc::ptr_eq(e, self)) {
+                map.remove(&self.key.id);
+            }
+        }
+    }
+
+    /// Drops one reference; the last closes the pool at once or after `linger`.
+    fn release(self: &Arc<Self>) {
+        let mut slot = self.slot.lock();
+        let Slot::Live { pool, refs, linger } = &mut *slot else {
+            return;
+        };
+        *refs -= 1;
+        if *refs > 0 {
+            return;
+        }
+        let wait = pool.config().linger;
+        if wait.is_zero() {
+            self.kill(slot);
+            return;
+        }
+        *linger += 1;
+        let epoch = *linger;
+        drop(slot);
+        let entry = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sharedpool-linger".into())
+            .spawn(move || {
+                std::thread::sleep(wait);
+                entry.expire(epoch);
+            });
+        if spawned.is_err() {
+            self.expire(epoch);
+        }
+    }
+
+    /// Closes the pool after its linger, unless it was reopened (or released again) since.
+    fn expire(self: &Arc<Self>, epoch: u64) {
+        let slot = self.slot.lock();
+        if matches!(&*slot, Slot::Live { refs: 0, linger, .. } if *linger == epoch) {
+            self.kill(slot);
+        }
+    }
+
+    /// Marks the entry dead and closes its pool, outside every lock.
+    fn kill(self: &Arc<Self>, mut slot: parking_lot::MutexGuard<'_, Slot<M>>) {
+        let old = std::mem::replace(&mut *slot, Slot::Dead);
+        drop(slot);
+        self.unlink();
+        if let Slot::Live { pool, .. } = old {
+            pool.close();
+        }
+    }
 }
 
 impl<M: ManageConnection> Default for Registry<M> {
@@ -25,45 +117,213 @@ impl<M: ManageConnection> Default for Registry<M> {
     }
 }
 
+/// Marks a `Creating` entry dead if its creator fails or panics.
+struct CreateGuard<'a, M: ManageConnection> {
+    entry: &'a Arc<Entry<M>>,
+    done: bool,
+}
+
+impl<M: ManageConnection> Drop for CreateGuard<'_, M> {
+    fn drop(&mut self) {
+        if !self.done {
+            *self.entry.slot.lock() = Slot::Dead;
+            self.entry.ready.notify_all();
+            self.entry.unlink();
+        }
+    }
+}
+
 impl<M: ManageConnection> Registry<M> {
     /// An empty registry.
     pub fn new() -> Self {
-        todo!()
+        Registry {
+            map: Arc::new(Mutex::new(HashMap::new())),
+        }
     }
 
     /// Returns a counted reference to the pool for `key`, creating it with `make_manager` and
     /// `options.pool` on first use. A live pool with different sizing options is a
     /// `ConfigConflict` error naming each differing field, unless `options.on_conflict` is
     /// `Reuse`. Racing opens of one key create exactly one pool.
-    pub fn open<F>(&self, _key: &PoolKey, _options: &Options, _make_manager: F) -> Result<PoolRef<M>>
+    pub fn open<F>(&self, key: &PoolKey, options: &Options, make_manager: F) -> Result<PoolRef<M>>
     where
         F: FnOnce() -> Result<M>,
     {
-        todo!()
+        let mut make = Some(make_manager);
+        loop {
+            let (entry, creator) = {
+                let mut map = self.map.lock();
+                match map.get(&key.id) {
+                    Some(e) => (e.clone(), false),
+                    None => {
+                        let e = Arc::new(Entry {
+                            key: key.clone(),
+                            slot: Mutex::new(Slot::Creating),
+                            ready: Condvar::new(),
+                            map: Arc::downgrade(&self.map),
+                        });
+                        map.insert(key.id.clone(), e.clone());
+                        (e, true)
+                    }
+                }
+            };
+            if creator {
+                let mut guard = CreateGuard {
+                    entry: &entry,
+                    done: false,
+                };
+                let make = make.take().expect("the manager is made once");
+                let manager = match catch_unwind(AssertUnwindSafe(make)) {
+                    Ok(Ok(m)) => m,
+                    Ok(Err(e)) => return Err(e),
+                    Err(panic) => resume_unwind(panic),
+                };
+                let pool = Pool::new(manager, options.pool.clone(), key.label.clone());
+                *entry.slot.lock() = Slot::Live {
+                    pool: pool.clone(),
+                    refs: 1,
+                    linger: 0,
+                };
+                guard.done = true;
+                entry.ready.notify_all();
+                return Ok(PoolRef {
+                    entry: entry.clone(),
+                    pool,
+                });
+            }
+            let mut slot = entry.slot.lock();
+            while matches!(&*slot, Slot::Creating) {
+                entry.ready.wait(&mut slot);
+            }
+            match &mut *slot {
+                Slot::Live {
+                    pool, refs, linger, ..
+                } => {
+                    if options.on_conflict == OnConflict::Error {
+                        let diff = pool.config().differences(&options.pool);
+                        if !diff.is_empty() {
+                            return Err(conflict(&key.label, &diff));
+                        }
+                    }
+                    *refs += 1;
+                    // A lingering close that is due no longer applies.
+                    *linger += 1;
+                    let pool = pool.clone();
+                    drop(slot);
+                    return Ok(PoolRef {
+                        entry: entry.clone(),
+                        pool,
+                    });
+                }
+                _ => {
+                    drop(slot);
+                    entry.unlink();
+                }
+            }
+        }
     }
 
-    /// Snapshots of every live pool: its label and stats (with `refs`).
+    /// Snapshots of every live pool: its label and stats (with `refs`), sorted by label.
     pub fn snapshot(&self) -> Vec<(String, Stats)> {
-        todo!()
+        let entries: Vec<_> = self.map.lock().values().cloned().collect();
+        let mut out: Vec<_> = entries
+            .iter()
+            .filter_map(|e| {
+                let (pool, refs) = match &*e.slot.lock() {
+                    Slot::Live { pool, refs, .. } => (pool.clone(), *refs),
+                    _ => return None,
+                };
+                let mut stats = pool.stats();
+                stats.refs = refs;
+                Some((e.key.label.clone(), stats))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
+
+    /// The number of pools in the registry (live or lingering).
+    pub fn len(&self) -> usize {
+        self.map.lock().len()
+    }
+
+    /// Is the registry empty?
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn conflict(label: &str, diff: &[String]) -> Error {
+    Error::new(
+        ErrorKind::ConfigConflict,
+        format!(
+            "pool {label} is already open with other settings (open vs requested): {}; \
+             use the same settings, or on_conflict=reuse to share the open pool as it is",
+            diff.join(", ")
+        ),
+    )
 }
 
 /// A counted reference to a registered pool; dropping it releases the reference, and the
 /// last release closes the pool (after `linger_ms`).
 pub struct PoolRef<M: ManageConnection> {
-    _m: std::marker::PhantomData<M>,
+    entry: Arc<Entry<M>>,
+    pool: Pool<M>,
 }
 
 impl<M: ManageConnection> PoolRef<M> {
     /// Stats with `refs` filled in.
     pub fn stats(&self) -> Stats {
-        todo!()
+        let mut stats = self.pool.stats();
+        stats.refs = self.refs();
+        stats
+    }
+
+    /// Counted references to this pool right now.
+    pub fn refs(&self) -> u32 {
+        match &*self.entry.slot.lock() {
+            Slot::Live { refs, .. } => *refs,
+            _ => 0,
+        }
+    }
+
+    /// The registry key of the pool.
+    pub fn key(&self) -> &PoolKey {
+        &self.entry.key
+    }
+}
+
+impl<M: ManageConnection> Clone for PoolRef<M> {
+    /// Another counted reference to the same pool.
+    fn clone(&self) -> Self {
+        if let Slot::Live { refs, .. } = &mut *self.entry.slot.lock() {
+            *refs += 1;
+        }
+        PoolRef {
+            entry: self.entry.clone(),
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+impl<M: ManageConnection> Drop for PoolRef<M> {
+    fn drop(&mut self) {
+        self.entry.release();
     }
 }
 
 impl<M: ManageConnection> Deref for PoolRef<M> {
     type Target = Pool<M>;
     fn deref(&self) -> &Pool<M> {
-        todo!()
+        &self.pool
+    }
+}
+
+impl<M: ManageConnection> std::fmt::Debug for PoolRef<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolRef")
+            .field("label", &self.entry.key.label)
+            .field("refs", &self.refs())
+            .finish()
     }
 }

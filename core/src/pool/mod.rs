@@ -1,9 +1,31 @@
-//! The pool engine. STUB: signatures are the agreed API; the engine issue fills them in.
+//! The pool engine: a bounded pool of connections from one [`ManageConnection`].
+//!
+//! All state sits behind one mutex ([`state`]); no connect, ping, reset or close ever runs
+//! while it is held. Connects run on connector threads ([`connector`]), at most
+//! `max_connecting` at once, and each is approved before it starts ([`approval`]) so
+//! `open + connecting <= max_size`. Waiters are served in arrival order; a returned or new
+//! connection goes straight to the oldest waiter. Idle connections are reused most recently
+//! returned first (as HikariCP and Go's database/sql do): the hot set stays small and warm,
+//! and the surplus at the cold end ages out through `idle_timeout`.
 
-use std::ops::{Deref, DerefMut};
+mod acquire;
+mod approval;
+mod backoff;
+mod conn;
+mod connector;
+mod demand;
+mod maintenance;
+mod pooled;
+mod shared;
+mod state;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::{CancelToken, ManageConnection, PoolConfig, Result, Stats};
+
+pub use pooled::Pooled;
+use shared::Shared;
 
 /// How one acquire waits. `Default` = the pool's `acquire_timeout`, no label, no cancel.
 #[derive(Default)]
@@ -21,20 +43,34 @@ pub struct Acquire<'a> {
 
 /// A bounded pool of connections from one manager. Cheap to clone (an `Arc`).
 pub struct Pool<M: ManageConnection> {
-    _m: std::marker::PhantomData<M>,
+    shared: Arc<Shared<M>>,
 }
 
 impl<M: ManageConnection> Clone for Pool<M> {
     fn clone(&self) -> Self {
-        todo!()
+        Pool {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<M: ManageConnection> std::fmt::Debug for Pool<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("name", &self.shared.name)
+            .field("max_size", &self.shared.config.max_size)
+            .field("closed", &self.is_closed())
+            .finish()
     }
 }
 
 impl<M: ManageConnection> Pool<M> {
     /// Creates a pool and starts prefilling `min_idle` connections in the background.
     /// `name` is a redacted, human label used in logs, errors and metrics.
-    pub fn new(_manager: M, _config: PoolConfig, _name: impl Into<String>) -> Pool<M> {
-        todo!()
+    pub fn new(manager: M, config: PoolConfig, name: impl Into<String>) -> Pool<M> {
+        let shared = Shared::new(manager, config, name.into());
+        shared.start();
+        Pool { shared }
     }
 
     /// Borrows a connection, waiting up to the pool's `acquire_timeout`.
@@ -43,63 +79,47 @@ impl<M: ManageConnection> Pool<M> {
     }
 
     /// Borrows a connection as `how` says.
-    pub fn acquire_with(&self, _how: &Acquire<'_>) -> Result<Pooled<M>> {
-        todo!()
+    ///
+    /// Errors: `Timeout` (the message explains the pool's state and names the last connect
+    /// error), `PoolClosed`, `Cancelled`, and `Connect`/`Auth` at once while connects fail and
+    /// no connection can come back soon.
+    pub fn acquire_with(&self, how: &Acquire<'_>) -> Result<Pooled<M>> {
+        self.shared.acquire(how)
     }
 
     /// A snapshot of state and counters (`refs` is 0 here; the registry fills it).
     pub fn stats(&self) -> Stats {
-        todo!()
+        self.shared.stats()
     }
 
     /// Closes the pool: acquires fail with pool-closed, waiters are woken with that error,
     /// idle connections close now (outside the lock), borrowed ones when they come back.
     pub fn close(&self) {
-        todo!()
+        self.shared.close()
     }
 
     /// Has the pool been closed?
     pub fn is_closed(&self) -> bool {
-        todo!()
+        self.shared.is_closed()
     }
 
     /// The settings the pool was created with.
     pub fn config(&self) -> &PoolConfig {
-        todo!()
+        &self.shared.config
     }
 
     /// The redacted label given at creation.
     pub fn name(&self) -> &str {
-        todo!()
+        &self.shared.name
     }
 
     /// The connection manager.
     pub fn manager(&self) -> &M {
-        todo!()
+        &self.shared.manager
     }
-}
 
-/// A borrowed connection; returns itself to the pool on drop.
-pub struct Pooled<M: ManageConnection> {
-    _m: std::marker::PhantomData<M>,
-}
-
-impl<M: ManageConnection> Pooled<M> {
-    /// Closes the connection instead of returning it (the borrower knows it is unusable).
-    pub fn discard(self) {
-        todo!()
-    }
-}
-
-impl<M: ManageConnection> Deref for Pooled<M> {
-    type Target = M::Connection;
-    fn deref(&self) -> &M::Connection {
-        todo!()
-    }
-}
-
-impl<M: ManageConnection> DerefMut for Pooled<M> {
-    fn deref_mut(&mut self) -> &mut M::Connection {
-        todo!()
+    /// Runs one maintenance pass now (the background thread does this periodically).
+    pub fn maintain(&self) {
+        self.shared.maintain(std::time::Instant::now())
     }
 }

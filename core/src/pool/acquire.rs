@@ -1,0 +1,233 @@
+//! The borrower's path: take an idle connection (one lock, pop, unlock), or queue as a
+//! waiter and get a connection handed over by a returning borrower or a connector.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::MutexGuard;
+
+use super::conn::Conn;
+use super::connector;
+use super::pooled::Pooled;
+use super::shared::Shared;
+use super::state::{Borrow, Reason, State, Waiter};
+use super::Acquire;
+use crate::events::{self, Event};
+use crate::{Error, ErrorKind, ManageConnection, Result};
+
+/// How often `Acquire::interrupt` is polled while waiting.
+pub(crate) const INTERRUPT_POLL: Duration = Duration::from_millis(50);
+
+type Guard<'a, C> = MutexGuard<'a, State<C>>;
+
+/// Unregisters a cancel waker when the wait ends, however it ends.
+struct Unregister<'a>(Option<(&'a crate::CancelToken, u64)>);
+
+impl Drop for Unregister<'_> {
+    fn drop(&mut self) {
+        if let Some((token, id)) = self.0.take() {
+            token.unregister(id);
+        }
+    }
+}
+
+fn cancelled_error(name: &str) -> Error {
+    Error::new(
+        ErrorKind::Cancelled,
+        format!("waiting for a connection from pool {name} was cancelled"),
+    )
+}
+
+impl<M: ManageConnection> Shared<M> {
+    /// Borrows a connection as `how` says.
+    pub fn acquire(self: &Arc<Self>, how: &Acquire<'_>) -> Result<Pooled<M>> {
+        self.check_fork();
+        let timeout = how.timeout.unwrap_or(self.config.acquire_timeout);
+        let start = Instant::now();
+        if how.cancel.is_some_and(|c| c.is_cancelled()) {
+            self.state.lock().counters.cancelled += 1;
+            return Err(cancelled_error(&self.name));
+        }
+        let mut st = self.state.lock();
+        st.counters.arrivals += 1;
+        loop {
+            if st.closed {
+                return Err(self.closed_error());
+            }
+            if !st.waiters.is_empty() {
+                break;
+            }
+            let Some(idle) = st.idle.pop_back() else {
+                break;
+            };
+            let now = Instant::now();
+            if idle.conn.expired(now) {
+                st.closing += 1;
+                drop(st);
+                self.retire(vec![(idle.conn, Reason::Lifetime)]);
+                st = self.state.lock();
+                continue;
+            }
+            if now.saturating_duration_since(idle.since) < self.config.validation_idle {
+                return Ok(self.hand_out(st, idle.conn, how, start, false));
+            }
+            // Idle for long: ping it outside the lock.
+            drop(st);
+            let mut conn = idle.conn;
+            let valid = catch_unwind(AssertUnwindSafe(|| self.manager.validate(&mut conn.raw)))
+                .is_ok_and(|r| r.is_ok());
+            st = self.state.lock();
+            if valid && !st.closed {
+                return Ok(self.hand_out(st, conn, how, start, false));
+            }
+            st.closing += 1;
+            drop(st);
+            let reason = if valid { Reason::Pool } else { Reason::Broken };
+            self.retire(vec![(conn, reason)]);
+            st = self.state.lock();
+        }
+        if let Some(e) = st.fail_fast(Instant::now()) {
+            return Err(e);
+        }
+        self.wait(st, how, timeout, start)
+    }
+
+    /// Counts a successful acquire and wraps `conn` for the borrower.
+    fn hand_out(
+        self: &Arc<Self>,
+        mut st: Guard<'_, M::Connection>,
+        mut conn: Conn<M::Connection>,
+        how: &Acquire<'_>,
+        start: Instant,
+        waited: bool,
+    ) -> Pooled<M> {
+        let now = if waited { Instant::now() } else { start };
+        let c = &mut st.counters;
+        c.acquires += 1;
+        if waited {
+            let us = now.saturating_duration_since(start).as_micros() as u64;
+            c.wait_us_total += us;
+            c.wait_us_max = c.wait_us_max.max(us);
+        }
+        let borrow = if self.config.leak_detection.is_zero() {
+            0
+        } else {
+            st.next_borrow += 1;
+            let id = st.next_borrow;
+            let label = how.label.unwrap_or("(unlabelled)").to_string();
+            st.borrows.insert(
+                id,
+                Borrow {
+                    since: now,
+                    label,
+                    reported: false,
+                },
+            );
+            id
+        };
+        drop(st);
+        conn.uses += 1;
+        Pooled::new(self.clone(), conn, now, borrow)
+    }
+
+    /// Queues as a waiter until a connection is handed over, the deadline passes, or the
+    /// wait is cancelled. Connects needed for it start in the background.
+    fn wait(
+        self: &Arc<Self>,
+        mut st: Guard<'_, M::Connection>,
+        how: &Acquire<'_>,
+        timeout: Duration,
+        start: Instant,
+    ) -> Result<Pooled<M>> {
+        let deadline = start.checked_add(timeout);
+        let waiter = Arc::new(Waiter::new());
+        st.waiters.push_back(waiter.clone());
+        let approvals = self.plan(&mut st);
+        drop(st);
+        connector::spawn(approvals);
+        let _unregister = Unregister(how.cancel.and_then(|token| {
+            let weak = self.me.clone();
+            let w = waiter.clone();
+            let wake = Arc::new(move || {
+                if let Some(shared) = weak.upgrade() {
+                    let _st = shared.state.lock();
+                    w.cv.notify_one();
+                }
+            });
+            token.register(wake).map(|id| (token, id))
+        }));
+        let mut st = self.state.lock();
+        loop {
+            let delivered = waiter.slot.lock().take();
+            match delivered {
+                Some(Ok(conn)) => return Ok(self.hand_out(st, conn, how, start, true)),
+                Some(Err(e)) => return Err(e),
+                None => {}
+            }
+            if how.cancel.is_some_and(|c| c.is_cancelled()) {
+                st.remove_waiter(&waiter);
+                st.counters.cancelled += 1;
+                return Err(cancelled_error(&self.name));
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Err(self.timed_out(st, &waiter, timeout));
+            }
+            let mut until = deadline;
+            if how.interrupt.is_some() {
+                let poll = now + INTERRUPT_POLL;
+                until = Some(until.map_or(poll, |d| d.min(poll)));
+            }
+            match until {
+                Some(t) => {
+                    waiter.cv.wait_until(&mut st, t);
+                }
+                None => waiter.cv.wait(&mut st),
+            }
+            if let Some(interrupt) = how.interrupt {
+                if waiter.slot.lock().is_some() {
+                    continue;
+                }
+                let hit = MutexGuard::unlocked(&mut st, || {
+                    catch_unwind(AssertUnwindSafe(interrupt)).unwrap_or(true)
+                });
+                let delivered = waiter.slot.lock().is_some();
+                if hit && !delivered {
+                    st.remove_waiter(&waiter);
+                    st.counters.cancelled += 1;
+                    return Err(cancelled_error(&self.name));
+                }
+            }
+        }
+    }
+
+    /// Leaves the queue and explains the timeout.
+    fn timed_out(
+        &self,
+        mut st: Guard<'_, M::Connection>,
+        waiter: &Arc<Waiter<M::Connection>>,
+        timeout: Duration,
+    ) -> Error {
+        let mut message = format!(
+            "timed out after {} ms waiting for a connection (max_size={}, open={}, active={}, idle={}, waiting={})",
+            timeout.as_millis(),
+            self.config.max_size,
+            st.open + st.connecting,
+            st.active(),
+            st.idle.len(),
+            st.waiters.len(),
+        );
+        if let Some(e) = &st.last_error {
+            message.push_str(&format!("; last connect error: {e}"));
+        }
+        st.remove_waiter(waiter);
+        st.counters.timeouts += 1;
+        drop(st);
+        events::emit(Event::AcquireTimeout {
+            pool: self.name.clone(),
+            message: message.clone(),
+        });
+        Error::new(ErrorKind::Timeout, message)
+    }
+}

@@ -1,0 +1,230 @@
+//! The pool's shared state, all behind one mutex: idle connections, the waiter queue,
+//! the counts that bound the pool, connect failure state and the counters.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::{Condvar, Mutex};
+
+use super::conn::Conn;
+use super::demand::Demand;
+use crate::{Error, PoolConfig, Result};
+
+/// An idle connection and since when it has been idle.
+pub(crate) struct Idle<C> {
+    pub conn: Conn<C>,
+    pub since: Instant,
+}
+
+/// One waiting acquirer: its own slot (filled under the pool lock) and its own condvar
+/// (used with the pool lock), so a hand-off wakes exactly the thread it is meant for.
+pub(crate) struct Waiter<C> {
+    pub slot: Mutex<Option<Result<Conn<C>>>>,
+    pub cv: Condvar,
+}
+
+impl<C> Waiter<C> {
+    pub fn new() -> Self {
+        Waiter {
+            slot: Mutex::new(None),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// Fills the slot and wakes the waiter. Call with the pool lock held.
+    pub fn deliver(&self, result: Result<Conn<C>>) {
+        *self.slot.lock() = Some(result);
+        self.cv.notify_one();
+    }
+}
+
+/// A borrow tracked for leak detection.
+pub(crate) struct Borrow {
+    pub since: Instant,
+    pub label: String,
+    pub reported: bool,
+}
+
+/// Why a connection was closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reason {
+    Idle,
+    Lifetime,
+    MaxUses,
+    Broken,
+    Pool,
+}
+
+/// Monotonic counters (read by `stats`).
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub arrivals: u64,
+    pub acquires: u64,
+    pub returns: u64,
+    pub timeouts: u64,
+    pub created: u64,
+    pub closed: u64,
+    pub resets: u64,
+    pub connect_errors: u64,
+    pub closed_idle: u64,
+    pub closed_lifetime: u64,
+    pub closed_max_uses: u64,
+    pub closed_broken: u64,
+    pub closed_pool: u64,
+    pub cancelled: u64,
+    pub leaks: u64,
+    pub wait_us_total: u64,
+    pub wait_us_max: u64,
+    pub hold_us_total: u64,
+}
+
+impl Counters {
+    /// Counts one closed connection.
+    pub fn count_close(&mut self, reason: Reason) {
+        self.closed += 1;
+        match reason {
+            Reason::Idle => self.closed_idle += 1,
+            Reason::Lifetime => self.closed_lifetime += 1,
+            Reason::MaxUses => self.closed_max_uses += 1,
+            Reason::Broken => self.closed_broken += 1,
+            Reason::Pool => self.closed_pool += 1,
+        }
+    }
+}
+
+/// Everything behind the pool lock.
+pub(crate) struct State<C> {
+    /// Idle connections; the back is the most recently returned (reused first).
+    pub idle: VecDeque<Idle<C>>,
+    /// Waiting acquirers, oldest first. Non-empty only while `idle` is empty.
+    pub waiters: VecDeque<Arc<Waiter<C>>>,
+    /// Established connections: idle, borrowed and being closed.
+    pub open: u32,
+    /// Connects in progress (each holds an approval).
+    pub connecting: u32,
+    /// Connections taken out to be closed (still counted in `open` until closed).
+    pub closing: u32,
+    pub closed: bool,
+    /// The fork generation the counts belong to.
+    pub generation: u64,
+    pub last_error: Option<Error>,
+    /// Consecutive failed connects.
+    pub failures: u32,
+    /// No connect before this, after failures.
+    pub backoff_until: Option<Instant>,
+    /// Borrows tracked for leak detection (only when `leak_detection` is on).
+    pub borrows: HashMap<u64, Borrow>,
+    pub next_borrow: u64,
+    pub counters: Counters,
+    pub demand: Demand,
+}
+
+impl<C> State<C> {
+    pub fn new(now: Instant, config: &PoolConfig, generation: u64) -> Self {
+        State {
+            idle: VecDeque::new(),
+            waiters: VecDeque::new(),
+            open: 0,
+            connecting: 0,
+            closing: 0,
+            closed: false,
+            generation,
+            last_error: None,
+            failures: 0,
+            backoff_until: None,
+            borrows: HashMap::new(),
+            next_borrow: 0,
+            counters: Counters::default(),
+            demand: Demand::new(now, config),
+        }
+    }
+
+    /// Borrowed connections.
+    pub fn active(&self) -> u32 {
+        self.open
+            .saturating_sub(self.closing)
+            .saturating_sub(self.idle.len() as u32)
+    }
+
+    /// Hands `conn` to the oldest waiter, or makes it idle when nobody waits.
+    pub fn put(&mut self, conn: Conn<C>, now: Instant) {
+        match self.waiters.pop_front() {
+            Some(w) => w.deliver(Ok(conn)),
+            None => self.idle.push_back(Idle { conn, since: now }),
+        }
+    }
+
+    /// Ends every wait with `error`.
+    pub fn fail_waiters(&mut self, error: &Error) {
+        for w in self.waiters.drain(..) {
+            w.deliver(Err(error.clone()));
+        }
+    }
+
+    /// Removes `waiter` from the queue (it gave up).
+    pub fn remove_waiter(&mut self, waiter: &Arc<Waiter<C>>) {
+        if let Some(i) = self.waiters.iter().position(|w| Arc::ptr_eq(w, waiter)) {
+            self.waiters.remove(i);
+        }
+    }
+
+    /// How many connects to start now: enough for the waiters, `min_idle` idle and the
+    /// adaptive warm target, within `max_size` (counting connects) and `max_connecting`
+    /// (one at a time while the target is failing).
+    pub fn connects_wanted(&self, config: &PoolConfig) -> u32 {
+        if self.closed {
+            return 0;
+        }
+        let live = self.open.saturating_sub(self.closing);
+        let active = self.active();
+        let warm = if config.adaptive {
+            self.demand.recommended
+        } else {
+            0
+        };
+        let waiting = self.waiters.len() as u32;
+        let needed = (active + waiting)
+            .max(active + config.min_idle)
+            .max(warm)
+            .min(config.max_size);
+        let room = config.max_size.saturating_sub(self.open + self.connecting);
+        let limit = if self.failures > 0 {
+            1
+        } else {
+            config.max_connecting.max(1)
+        };
+        needed
+            .saturating_sub(live + self.connecting)
+            .min(room)
+            .min(limit.saturating_sub(self.connecting))
+    }
+
+    /// The error a new acquirer gets at once while connects fail and nothing can come back
+    /// soon: no idle connection, in backoff, and no live connection (or the last failure was
+    /// an authentication error).
+    pub fn fail_fast(&self, now: Instant) -> Option<Error> {
+        let e = self.last_error.as_ref()?;
+        if self.failures == 0 || !self.idle.is_empty() {
+            return None;
+        }
+        let in_backoff = self.backoff_until.is_some_and(|t| now < t);
+        let nothing_live = self.open.saturating_sub(self.closing) == 0;
+        let auth = e.kind() == crate::ErrorKind::Auth;
+        (in_backoff && (nothing_live || auth)).then(|| connect_failing(e, self.failures))
+    }
+}
+
+/// A connect error as acquirers see it while the target is failing.
+pub(crate) fn connect_failing(e: &Error, failures: u32) -> Error {
+    let s = if failures == 1 { "" } else { "s" };
+    let message = format!(
+        "cannot connect ({failures} consecutive failure{s}): {}",
+        e.message()
+    );
+    if e.server_errno() != 0 {
+        Error::server(e.kind(), e.server_errno(), e.sqlstate(), message)
+    } else {
+        Error::new(e.kind(), message)
+    }
+}

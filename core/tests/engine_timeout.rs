@@ -1,0 +1,62 @@
+//! Acquire timeouts explain the pool's state, and emit an event.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::config;
+use common::fake::FakeManager;
+use sharedpool::events::Event;
+use sharedpool::{Acquire, ErrorKind, Pool};
+
+#[test]
+fn timeout_message_explains_the_state() {
+    common::events();
+
+    let pool = Pool::new(FakeManager::new(), config(2), "timeouts");
+    let held: Vec<_> = (0..2).map(|_| pool.acquire().unwrap()).collect();
+    let how = Acquire {
+        timeout: Some(Duration::from_millis(100)),
+        ..Default::default()
+    };
+    let e = pool.acquire_with(&how).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    assert_eq!(
+        e.message(),
+        "timed out after 100 ms waiting for a connection \
+         (max_size=2, open=2, active=2, idle=0, waiting=1)"
+    );
+    let s = pool.stats();
+    assert_eq!((s.timeouts_total, s.waiting), (1, 0));
+    assert!(common::events_for("timeouts").iter().any(|ev| matches!(ev,
+        Event::AcquireTimeout { pool, message } if pool == "timeouts" && message == e.message())));
+    drop(held);
+    // The pool still works after a timeout.
+    assert!(pool.acquire_with(&how).is_ok());
+}
+
+#[test]
+fn timeout_counts_every_waiter() {
+    let pool = Arc::new(Pool::new(FakeManager::new(), config(1), "waiters"));
+    let _held = pool.acquire().unwrap();
+    let threads: Vec<_> = (0..3)
+        .map(|_| {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                pool.acquire_with(&Acquire {
+                    timeout: Some(Duration::from_millis(300)),
+                    ..Default::default()
+                })
+                .unwrap_err()
+            })
+        })
+        .collect();
+    let errors: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    // The first to time out saw all three waiting.
+    assert!(
+        errors.iter().any(|e| e.message().contains("waiting=3)")),
+        "{errors:?}"
+    );
+    assert!(errors.iter().all(|e| e.kind() == ErrorKind::Timeout));
+}
