@@ -1,0 +1,617 @@
+//! One MySQL connection: connect with finite timeouts and safe defaults, run text statements,
+//! and follow the server's session tracking to know whether the session is dirty.
+
+use std::ffi::{CStr, CString};
+use std::os::raw::{c_char, c_uint, c_ulong, c_void};
+use std::ptr::NonNull;
+use std::time::Duration;
+
+use super::dsn::{Address, Dsn};
+use super::error_map;
+use super::ffi::{self, opt, status, sys, track, MYSQL};
+use super::params::{self, Param};
+use super::result::{Column, QueryResult};
+use crate::{Error, ErrorKind, Options, Result, TlsMode};
+
+/// Turns on the trackers reuse depends on. `STATE` reports the transaction state string
+/// (`T_______` while a transaction is open), `state_change` any session change (variables,
+/// user variables, temporary tables, current database, …).
+const TRACKING_SQL: &str = "SET SESSION session_track_state_change=ON, \
+     session_track_schema=ON, session_track_transaction_info='CHARACTERISTICS'";
+
+/// Session changes a result-set statement can make that MariaDB reports neither in session
+/// tracking nor in the status flags: user variables assigned in a `SELECT` (`:=`) and named
+/// locks (`GET_LOCK`). Matching is textual and conservative (a false hit costs one reset).
+fn may_change_session_unseen(sql: &[u8]) -> bool {
+    sql.windows(2).any(|w| w == b":=")
+        || sql.windows(8).any(|w| w.eq_ignore_ascii_case(b"GET_LOCK"))
+}
+
+/// One MySQL connection. Not shared between threads; moves between them freely.
+pub struct Connection {
+    raw: NonNull<MYSQL>,
+    /// A fatal error was seen: the connection must be discarded.
+    broken: bool,
+    /// The server reported a session state change since the last reset.
+    dirty: bool,
+    /// The server reported an open transaction (or locked tables).
+    in_transaction: bool,
+    /// The DSN's default database, restored after a reset when the borrower changed it.
+    database: Option<CString>,
+    charset: CString,
+    init_sql: Option<String>,
+    wait_timeout: Option<Duration>,
+    label: String,
+}
+
+// SAFETY: a MYSQL handle may be used from any thread as long as one thread uses it at a time
+// and that thread called mysql_thread_init (`ffi::ensure_thread` at every entry point).
+// `Connection` is not `Sync`, and every method takes `&mut self`.
+unsafe impl Send for Connection {}
+
+fn secs(d: Duration) -> c_uint {
+    let s = d.as_millis().div_ceil(1000).max(1);
+    s.min(u128::from(c_uint::MAX)) as c_uint
+}
+
+fn cstring(s: &str, what: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{what} contains a NUL byte"),
+        )
+    })
+}
+
+/// Reads errno, SQLSTATE and message from a handle.
+///
+/// # Safety
+/// `raw` must be a valid handle from `mysql_init`.
+unsafe fn last_error(raw: *mut MYSQL) -> (u32, String, String) {
+    // SAFETY: the caller guarantees `raw` is valid; the library returns NUL-terminated
+    // strings owned by the handle, copied before any other call.
+    unsafe {
+        let errno = sys::mysql_errno(raw);
+        let msg = CStr::from_ptr(sys::mysql_error(raw))
+            .to_string_lossy()
+            .into_owned();
+        let state = CStr::from_ptr(sys::mysql_sqlstate(raw))
+            .to_string_lossy()
+            .into_owned();
+        (errno, state, msg)
+    }
+}
+
+/// Sets one option on a handle.
+///
+/// # Safety
+/// `raw` must be a valid handle not yet connected; `arg` must point to what the option expects.
+unsafe fn set_option(raw: *mut MYSQL, option: u32, arg: *const c_void) -> Result<()> {
+    // SAFETY: forwarded from the caller.
+    let rc = unsafe { ffi::mysql_options_raw(raw, option, arg) };
+    if rc != 0 {
+        return Err(Error::new(
+            ErrorKind::InvalidOption,
+            format!("the client library rejected connection option {option}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Closes a handle on drop unless disarmed (connect failure paths).
+struct HandleGuard(*mut MYSQL);
+
+impl Drop for HandleGuard {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: the handle came from mysql_init and is not used after this.
+            unsafe { sys::mysql_close(self.0) };
+        }
+    }
+}
+
+impl Connection {
+    /// Opens a connection to `dsn` with `options`' timeouts and session settings, turns on
+    /// session tracking and runs `init_sql`.
+    pub fn connect(dsn: &Dsn, options: &Options) -> Result<Connection> {
+        ffi::ensure_thread();
+        let label = dsn.label(options);
+        let user = cstring(&dsn.user, "the user")?;
+        let password = cstring(&dsn.password, "the password")?;
+        let database = dsn
+            .database
+            .as_deref()
+            .map(|d| cstring(d, "the database"))
+            .transpose()?;
+        let se = &options.session;
+        let charset = cstring(&se.charset, "charset")?;
+        let (host, port, socket) = match &dsn.address {
+            Address::Tcp { host, port } => (cstring(host, "the host")?, *port, None),
+            Address::Unix(path) => (c"localhost".to_owned(), 0, Some(cstring(path, "socket")?)),
+        };
+        let paths = [
+            (opt::SSL_CA, &se.tls_ca),
+            (opt::SSL_CERT, &se.tls_cert),
+            (opt::SSL_KEY, &se.tls_key),
+        ]
+        .into_iter()
+        .filter_map(|(o, p)| {
+            p.as_deref()
+                .map(|p| cstring(p, "a TLS path").map(|c| (o, c)))
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+        // SAFETY: mysql_init(NULL) allocates a new handle (NULL on out of memory).
+        let raw = unsafe { sys::mysql_init(std::ptr::null_mut()) };
+        if raw.is_null() {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "mysql_init failed (out of memory)",
+            ));
+        }
+        let mut guard = HandleGuard(raw);
+        let p = &options.pool;
+        let (ct, rt, wt) = (
+            secs(p.connect_timeout),
+            secs(p.read_timeout),
+            secs(p.write_timeout),
+        );
+        let zero: c_uint = 0;
+        let protocol: c_uint = if socket.is_some() {
+            opt::PROTOCOL_SOCKET
+        } else {
+            opt::PROTOCOL_TCP
+        };
+        // SAFETY: `raw` is a fresh handle; each argument has the type its option expects
+        // (unsigned int for timeouts, local infile and protocol; a C string for names/paths;
+        // my_bool/bool are one byte in both libraries), and the library copies them.
+        unsafe {
+            set_option(raw, opt::CONNECT_TIMEOUT, (&ct as *const c_uint).cast())?;
+            set_option(raw, opt::READ_TIMEOUT, (&rt as *const c_uint).cast())?;
+            set_option(raw, opt::WRITE_TIMEOUT, (&wt as *const c_uint).cast())?;
+            set_option(raw, opt::LOCAL_INFILE, (&zero as *const c_uint).cast())?;
+            set_option(raw, opt::PROTOCOL, (&protocol as *const c_uint).cast())?;
+            set_option(raw, opt::SET_CHARSET_NAME, charset.as_ptr().cast())?;
+            for (o, path) in &paths {
+                set_option(raw, *o, path.as_ptr().cast())?;
+            }
+            Self::set_tls(raw, se.tls)?;
+        }
+        let flags = ffi::CLIENT_MULTI_RESULTS as c_ulong;
+        // SAFETY: every pointer is a live NUL-terminated string or NULL; `raw` is valid.
+        let connected = unsafe {
+            sys::mysql_real_connect(
+                raw,
+                host.as_ptr(),
+                user.as_ptr(),
+                password.as_ptr(),
+                database.as_ref().map_or(std::ptr::null(), |d| d.as_ptr()),
+                c_uint::from(port),
+                socket.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+                flags,
+            )
+        };
+        if connected.is_null() {
+            // SAFETY: `raw` is valid until the guard closes it.
+            let (errno, state, msg) = unsafe { last_error(raw) };
+            return Err(Error::server(
+                error_map::connect_kind(errno),
+                errno,
+                state,
+                format!("connecting to {label}: {msg}"),
+            ));
+        }
+        if matches!(
+            se.tls,
+            TlsMode::Required | TlsMode::VerifyCa | TlsMode::VerifyIdentity
+        ) {
+            // SAFETY: `raw` is connected; NULL means no TLS.
+            let cipher = unsafe { sys::mysql_get_ssl_cipher(raw) };
+            if cipher.is_null() {
+                return Err(Error::new(
+                    ErrorKind::Connect,
+                    format!(
+                        "connecting to {label}: tls={} but the connection is not encrypted \
+                         (the server does not offer TLS)",
+                        se.tls.as_str()
+                    ),
+                ));
+            }
+        }
+        guard.0 = std::ptr::null_mut();
+        let mut conn = Connection {
+            // SAFETY: checked non-null above.
+            raw: unsafe { NonNull::new_unchecked(raw) },
+            broken: false,
+            dirty: false,
+            in_transaction: false,
+            database,
+            charset,
+            init_sql: se.init_sql.clone(),
+            wait_timeout: None,
+            label,
+        };
+        conn.setup_session()
+            .map_err(|e| e.context(format_args!("setting up a session on {}", conn.label)))?;
+        let r = conn.query("SELECT @@SESSION.wait_timeout", &[])?;
+        conn.wait_timeout = r
+            .get_str(0, 0)
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|&s| s > 0)
+            .map(Duration::from_secs);
+        Ok(conn)
+    }
+
+    /// TLS options for `mode` in the linked library's terms.
+    ///
+    /// # Safety
+    /// `raw` must be a valid, not yet connected handle.
+    unsafe fn set_tls(raw: *mut MYSQL, mode: TlsMode) -> Result<()> {
+        if ffi::IS_MYSQL {
+            let m: c_uint = match mode {
+                TlsMode::Disabled => 1,
+                TlsMode::Preferred => 2,
+                TlsMode::Required => 3,
+                TlsMode::VerifyCa => 4,
+                TlsMode::VerifyIdentity => 5,
+            };
+            // SAFETY: MYSQL_OPT_SSL_MODE takes a pointer to unsigned int.
+            return unsafe { set_option(raw, opt::SSL_MODE, (&m as *const c_uint).cast()) };
+        }
+        // MariaDB Connector/C: ENFORCE turns TLS on (it falls back to plain text when the
+        // server has none, so `required` is checked after connect); VERIFY_SERVER_CERT checks
+        // the chain and the host name (verify-ca is as strict as verify-identity here).
+        let (enforce, verify): (u8, u8) = match mode {
+            TlsMode::Disabled => (0, 0),
+            TlsMode::Preferred | TlsMode::Required => (1, 0),
+            TlsMode::VerifyCa | TlsMode::VerifyIdentity => (1, 1),
+        };
+        // SAFETY: both options take a pointer to a one-byte my_bool.
+        unsafe {
+            if enforce == 1 {
+                set_option(
+                    raw,
+                    opt::MARIADB_SSL_ENFORCE,
+                    (&enforce as *const u8).cast(),
+                )?;
+            }
+            set_option(
+                raw,
+                opt::MARIADB_SSL_VERIFY_SERVER_CERT,
+                (&verify as *const u8).cast(),
+            )
+        }
+    }
+
+    /// Session tracking on, `init_sql` run, and the session counted as clean.
+    fn setup_session(&mut self) -> Result<()> {
+        self.query(TRACKING_SQL, &[])?;
+        if let Some(sql) = self.init_sql.clone() {
+            self.query(&sql, &[])
+                .map_err(|e| e.context("running init_sql"))?;
+        }
+        self.dirty = false;
+        self.in_transaction = false;
+        Ok(())
+    }
+
+    fn raw(&self) -> *mut MYSQL {
+        self.raw.as_ptr()
+    }
+
+    /// The server's connection id (`CONNECTION_ID()`).
+    pub fn connection_id(&self) -> u64 {
+        // SAFETY: the handle is valid for the life of `self`.
+        u64::from(unsafe { sys::mysql_thread_id(self.raw()) })
+    }
+
+    /// The session's `wait_timeout`, read at connect.
+    pub fn wait_timeout(&self) -> Option<Duration> {
+        self.wait_timeout
+    }
+
+    /// Has the server reported a session change or an open transaction since the last reset?
+    pub fn needs_reset(&self) -> bool {
+        self.dirty || self.in_transaction
+    }
+
+    /// Has this connection seen a fatal error?
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// An error from the handle's last call; marks the connection broken when fatal.
+    fn error(&mut self, context: &str) -> Error {
+        // SAFETY: the handle is valid.
+        let (errno, state, msg) = unsafe { last_error(self.raw()) };
+        if error_map::is_fatal(errno) || errno == 0 {
+            self.broken = true;
+        }
+        let kind = if errno == 0 {
+            ErrorKind::ConnectionLost
+        } else {
+            error_map::query_kind(errno)
+        };
+        let msg = if context.is_empty() {
+            msg
+        } else {
+            format!("{context}: {msg}")
+        };
+        Error::server(kind, errno, state, msg)
+    }
+
+    fn check_usable(&self) -> Result<()> {
+        if self.broken {
+            return Err(Error::new(
+                ErrorKind::ConnectionLost,
+                format!(
+                    "the connection to {} is broken by an earlier error",
+                    self.label
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Escapes `text` into `out` with the connection's charset (quotes not added).
+    fn escape(raw: *mut MYSQL, text: &[u8], out: &mut Vec<u8>) {
+        let start = out.len();
+        out.reserve(text.len() * 2 + 1);
+        // SAFETY: `out` has room for 2*len+1 bytes past `start`, as the function requires;
+        // `text` is read for `len` bytes; the handle is valid.
+        let n = unsafe {
+            sys::mysql_real_escape_string(
+                raw,
+                out.as_mut_ptr().add(start).cast::<c_char>(),
+                text.as_ptr().cast::<c_char>(),
+                text.len() as c_ulong,
+            )
+        };
+        if n == c_ulong::MAX {
+            // libmysqlclient refuses under NO_BACKSLASH_ESCAPES: then only the quote is
+            // special, and doubling it is safe in every supported charset.
+            for &c in text {
+                if c == b'\'' {
+                    out.push(b'\'');
+                }
+                out.push(c);
+            }
+            return;
+        }
+        // SAFETY: the library wrote `n` bytes (n <= 2*len) at `start`.
+        unsafe { out.set_len(start + n as usize) };
+    }
+
+    /// Runs `sql` with `?` placeholders bound to `params` and reads the whole result. Extra
+    /// result sets (from `CALL`) are read and dropped so the connection stays usable.
+    pub fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<QueryResult> {
+        ffi::ensure_thread();
+        self.check_usable()?;
+        let raw = self.raw();
+        let bound = params::bind(sql, params, &mut |t, out| Self::escape(raw, t, out))?;
+        if may_change_session_unseen(sql.as_bytes()) {
+            self.dirty = true;
+        }
+        // SAFETY: `bound` is a buffer of `len` bytes; the handle is valid.
+        let rc =
+            unsafe { sys::mysql_real_query(raw, bound.as_ptr().cast(), bound.len() as c_ulong) };
+        if rc != 0 {
+            let e = self.error("");
+            // An ERR packet carries no session data: the statement may have changed some
+            // state before failing, so be safe and reset.
+            self.dirty = true;
+            return Err(e);
+        }
+        let first = self.read_result();
+        // Drain any further results (CALL returns its status last).
+        loop {
+            // SAFETY: the handle is valid; no result is pending here.
+            let more = unsafe { sys::mysql_more_results(raw) };
+            if more == 0 || self.broken {
+                break;
+            }
+            // SAFETY: as above.
+            let rc = unsafe { sys::mysql_next_result(raw) };
+            if rc > 0 {
+                let e = self.error("reading a further result");
+                return first.and(Err(e));
+            }
+            if rc < 0 {
+                break;
+            }
+            let _ = self.read_result();
+        }
+        first
+    }
+
+    /// Reads the current result (rows or counts) into a `QueryResult`.
+    fn read_result(&mut self) -> Result<QueryResult> {
+        let raw = self.raw();
+        // SAFETY: the handle is valid and a statement was just sent.
+        let res = unsafe { sys::mysql_use_result(raw) };
+        if res.is_null() {
+            // SAFETY: the handle is valid.
+            if unsafe { sys::mysql_field_count(raw) } != 0 {
+                return Err(self.error(""));
+            }
+            let mut r = QueryResult::default();
+            // SAFETY: the handle is valid.
+            unsafe { r.set_counts(sys::mysql_affected_rows(raw), sys::mysql_insert_id(raw)) };
+            self.track(true);
+            return Ok(r);
+        }
+        // SAFETY: `res` is a live result; mysql_fetch_fields returns `n` MYSQL_FIELDs whose
+        // name pointers live as long as `res`; each row from mysql_fetch_row has `n` cells of
+        // the lengths mysql_fetch_lengths gives (NULL pointer = SQL NULL). `res` is freed once.
+        unsafe {
+            let n = sys::mysql_num_fields(res) as usize;
+            let fields = sys::mysql_fetch_fields(res);
+            let columns = (0..n)
+                .map(|i| {
+                    let f = &*fields.add(i);
+                    let name =
+                        std::slice::from_raw_parts(f.name.cast::<u8>(), f.name_length as usize);
+                    Column {
+                        name: String::from_utf8_lossy(name).into_owned(),
+                        type_code: f.type_ as u32,
+                        flags: f.flags as u32,
+                    }
+                })
+                .collect();
+            let mut r = QueryResult::new(columns);
+            loop {
+                let row = sys::mysql_fetch_row(res);
+                if row.is_null() {
+                    break;
+                }
+                let lens = sys::mysql_fetch_lengths(res);
+                r.push_row(|i| {
+                    let p = *row.add(i);
+                    (!p.is_null())
+                        .then(|| std::slice::from_raw_parts(p.cast::<u8>(), *lens.add(i) as usize))
+                });
+            }
+            let failed = sys::mysql_errno(raw) != 0;
+            let err = failed.then(|| self.error("reading rows"));
+            sys::mysql_free_result(res);
+            self.track(false);
+            if let Some(e) = err {
+                return Err(e);
+            }
+            let affected = sys::mysql_affected_rows(raw);
+            r.set_counts(if affected == u64::MAX { 0 } else { affected }, 0);
+            Ok(r)
+        }
+    }
+
+    /// Reads what the last response says about the session into the dirty flags.
+    ///
+    /// `ok_packet`: the response was an OK packet (no result set). MariaDB Connector/C only
+    /// parses session tracking data from OK packets and keeps stale data after a result set,
+    /// so there the server status flags of the final EOF packet are used instead.
+    fn track(&mut self, ok_packet: bool) {
+        let raw = self.raw();
+        let status = ffi::server_status(raw);
+        if let Some(st) = status {
+            if st & status::SESSION_STATE_CHANGED != 0 {
+                self.dirty = true;
+            }
+            self.in_transaction = st & (status::IN_TRANS | status::IN_TRANS_READONLY) != 0;
+        }
+        if status.is_some() && !ok_packet {
+            return;
+        }
+        let mut data: *const c_char = std::ptr::null();
+        let mut len: usize = 0;
+        // SAFETY: the handle is valid; on success the library points `data` at `len` bytes
+        // owned by the handle, read before the next call.
+        unsafe {
+            let mut get = |kind| {
+                (ffi::session_track_get_first(raw, kind, &mut data, &mut len) == 0
+                    && !data.is_null())
+                .then(|| std::slice::from_raw_parts(data.cast::<u8>(), len).to_vec())
+            };
+            if get(track::STATE_CHANGE).is_some() || get(track::SCHEMA).is_some() {
+                self.dirty = true;
+            }
+            if let Some(state) = get(track::TRANSACTION_STATE) {
+                // 8 flags, '_' when clear: T/I open transaction, r/R/w/W/s/S statements in
+                // it, L locked tables.
+                self.in_transaction = state.iter().any(|&c| c != b'_');
+                if state.get(7) == Some(&b'L') {
+                    self.dirty = true;
+                }
+            }
+            // `SET TRANSACTION …` without SESSION applies to the next transaction only:
+            // reported as characteristics outside a transaction.
+            if let Some(chars) = get(track::TRANSACTION_CHARACTERISTICS) {
+                if !chars.is_empty() && !self.in_transaction {
+                    self.dirty = true;
+                }
+            }
+        }
+    }
+
+    /// `mysql_ping`: is the server still there? (No automatic reconnect.)
+    pub fn ping(&mut self) -> Result<()> {
+        ffi::ensure_thread();
+        self.check_usable()?;
+        // SAFETY: the handle is valid.
+        if unsafe { sys::mysql_ping(self.raw()) } != 0 {
+            let e = self.error("ping");
+            self.broken = true;
+            return Err(Error::server(
+                ErrorKind::ConnectionLost,
+                e.server_errno(),
+                e.sqlstate(),
+                e.message(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Makes the session clean for the next borrower. `Ok(false)`: it already was (no round
+    /// trip); `Ok(true)`: a rollback or a reset was done.
+    pub fn reset(&mut self) -> Result<bool> {
+        ffi::ensure_thread();
+        self.check_usable()?;
+        if !self.needs_reset() {
+            return Ok(false);
+        }
+        if !self.dirty {
+            self.query("ROLLBACK", &[])?;
+            if self.dirty || self.in_transaction {
+                return self.full_reset().map(|()| true);
+            }
+            return Ok(true);
+        }
+        self.full_reset().map(|()| true)
+    }
+
+    /// `mysql_reset_connection`, then the DSN's database, charset, tracking and `init_sql`.
+    fn full_reset(&mut self) -> Result<()> {
+        let raw = self.raw();
+        // SAFETY: the handle is valid and idle.
+        if unsafe { sys::mysql_reset_connection(raw) } != 0 {
+            let e = self.error("mysql_reset_connection");
+            self.broken = true;
+            return Err(e);
+        }
+        // MariaDB keeps the current database across a reset; a borrower's `USE` must not.
+        match &self.database {
+            Some(db) => {
+                // SAFETY: the handle is valid; `db` is NUL-terminated.
+                if unsafe { sys::mysql_select_db(raw, db.as_ptr()) } != 0 {
+                    let e = self.error("restoring the default database");
+                    self.broken = true;
+                    return Err(e);
+                }
+            }
+            None => {
+                // SELECT DATABASE() costs a round trip only on the dirty path.
+                let r = self.query("SELECT DATABASE()", &[])?;
+                if r.get(0, 0).is_some() {
+                    self.broken = true;
+                    return Err(Error::new(
+                        ErrorKind::ConnectionLost,
+                        "a borrower selected a database on a DSN without one; the \
+                         connection is discarded",
+                    ));
+                }
+            }
+        }
+        // The reset put session variables back to the global defaults, charset included.
+        let cs = self.charset.to_string_lossy().into_owned();
+        self.query(&format!("SET NAMES {cs}"), &[])?;
+        self.setup_session()
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        ffi::ensure_thread();
+        // SAFETY: the handle is valid and not used after this; mysql_close sends COM_QUIT
+        // (the engine uses `forget` instead when no byte may be sent).
+        unsafe { sys::mysql_close(self.raw()) };
+    }
+}

@@ -1,0 +1,91 @@
+//! The MySQL connection manager the pool engine drives.
+
+use parking_lot::Mutex;
+
+use super::conn::Connection;
+use super::dsn::Dsn;
+use crate::{Error, ErrorKind, ManageConnection, Options, Result};
+
+/// Opens and recycles MySQL connections for the pool engine.
+pub struct MysqlManager {
+    dsn: Dsn,
+    options: Options,
+    /// A connection opened before the pool existed (to read `wait_timeout`), handed out first.
+    seed: Mutex<Option<Connection>>,
+}
+
+impl std::fmt::Debug for MysqlManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MysqlManager")
+            .field("dsn", &self.dsn)
+            .finish()
+    }
+}
+
+impl MysqlManager {
+    /// A manager for `dsn` with `options`' timeouts and session settings. Zero timeouts are
+    /// rejected: every network wait is finite.
+    pub fn new(dsn: Dsn, options: Options) -> Result<MysqlManager> {
+        let p = &options.pool;
+        for (name, d) in [
+            ("connect_timeout_ms", p.connect_timeout),
+            ("read_timeout_ms", p.read_timeout),
+            ("write_timeout_ms", p.write_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(Error::new(
+                    ErrorKind::InvalidOption,
+                    format!("option {name}: must be at least 1 (timeouts are always finite)"),
+                ));
+            }
+        }
+        Ok(MysqlManager {
+            dsn,
+            options,
+            seed: Mutex::new(None),
+        })
+    }
+
+    /// Hands `conn` out as the first connection instead of opening one.
+    pub(crate) fn with_seed(self, conn: Connection) -> Self {
+        *self.seed.lock() = Some(conn);
+        self
+    }
+
+    /// The parsed DSN (its `Debug` redacts the password).
+    pub fn dsn(&self) -> &Dsn {
+        &self.dsn
+    }
+
+    /// Opens a connection directly, outside any pool.
+    pub fn open(&self) -> Result<Connection> {
+        Connection::connect(&self.dsn, &self.options)
+    }
+}
+
+impl ManageConnection for MysqlManager {
+    type Connection = Connection;
+
+    fn connect(&self) -> Result<Connection> {
+        if let Some(c) = self.seed.lock().take() {
+            return Ok(c);
+        }
+        self.open()
+    }
+
+    fn validate(&self, conn: &mut Connection) -> Result<()> {
+        conn.ping()
+    }
+
+    fn reset(&self, conn: &mut Connection) -> Result<bool> {
+        conn.reset()
+    }
+
+    fn is_broken(&self, conn: &mut Connection) -> bool {
+        conn.is_broken()
+    }
+
+    fn close(&self, conn: Connection) {
+        drop(conn);
+    }
+}
