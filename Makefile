@@ -31,3 +31,52 @@ test-go: lib ## Go binding: go vet, then go test -race against a throwaway Maria
 	cd bindings/go && $(GO) vet ./...
 	cd bindings/go && ../../tests/mariadb.sh run $(GO) test -race -count=1 ./...
 	cd benches/go && $(GO) vet ./...
+
+# ---- The C library: build, header, install, C tests (owner: FFI) ----
+CBINDGEN ?= cbindgen
+CBINDGEN_VERSION := 0.29.4
+SP_VERSION = $(shell sed -n 's/^#define SHAREDPOOL_VERSION "\(.*\)"/\1/p' include/sharedpool.h)
+
+.PHONY: lib
+lib: deps ## build target/release/libsharedpool.so (SONAME libsharedpool.so.1, + .so.1 link) and .a
+	$(CARGO) build --release -p sharedpool-ffi
+	ln -sf libsharedpool.so target/release/libsharedpool.so.1
+
+.PHONY: cbindgen
+cbindgen: ## install the pinned cbindgen when missing or another version
+	@if [ "$$($(CBINDGEN) --version 2>/dev/null)" != "cbindgen $(CBINDGEN_VERSION)" ]; then \
+	  echo "installing cbindgen $(CBINDGEN_VERSION)"; \
+	  $(CARGO) install cbindgen --version =$(CBINDGEN_VERSION) --locked --force; fi
+
+.PHONY: header
+header: cbindgen ## regenerate include/sharedpool.h from ffi/ with the pinned cbindgen
+	cd ffi && $(CBINDGEN) --config cbindgen.toml --output ../include/sharedpool.h
+
+.PHONY: check-header
+check-header: cbindgen ## fail when include/sharedpool.h is not what cbindgen generates
+	@tmp=$$(mktemp) && (cd ffi && $(CBINDGEN) --config cbindgen.toml --output $$tmp) && \
+	  if ! diff -u include/sharedpool.h $$tmp; then rm -f $$tmp; \
+	    echo "include/sharedpool.h is stale: run 'make header' and commit it" >&2; exit 1; fi; \
+	  rm -f $$tmp; echo "include/sharedpool.h is up to date"
+
+.PHONY: check-symbols
+check-symbols: lib ## fail when the exported sp_* symbols differ from ffi/symbols.txt
+	@nm -D --defined-only target/release/libsharedpool.so | awk '$$3 ~ /^sp_/ {print $$3}' | sort | \
+	  diff -u <(grep -v '^#' ffi/symbols.txt) - || \
+	  { echo "exported symbols differ from ffi/symbols.txt (- listed, + exported)" >&2; exit 1; }
+	@echo "exported symbols match ffi/symbols.txt"
+
+.PHONY: install
+install: lib ## install header, libs and sharedpool.pc into PREFIX (default /usr/local)
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/sharedpool.h $(DESTDIR)$(PREFIX)/include/sharedpool.h
+	install -m 755 target/release/libsharedpool.so $(DESTDIR)$(PREFIX)/lib/libsharedpool.so.1
+	ln -sf libsharedpool.so.1 $(DESTDIR)$(PREFIX)/lib/libsharedpool.so
+	install -m 644 target/release/libsharedpool.a $(DESTDIR)$(PREFIX)/lib/libsharedpool.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(SP_VERSION)|' ffi/sharedpool.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/sharedpool.pc
+
+.PHONY: test-c
+test-c: check-header check-symbols ## C tests of the ABI (real MariaDB, one pass under valgrind), install + pkg-config
+	tests/mariadb.sh run tests/c/run.sh
+# ---- end FFI ----

@@ -23,7 +23,7 @@ pub struct sp_conn {
 /// The live `sp_conn` handles.
 fn conns() -> &'static Handles<sp_conn> {
     static CONNS: Handles<sp_conn> = Handles::new();
-    &{N.lower()}()
+    &CONNS
 }
 
 /// Registers a borrowed connection and returns its handle.

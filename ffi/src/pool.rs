@@ -26,7 +26,7 @@ pub struct sp_pool {
 /// The live `sp_pool` handles.
 fn pools() -> &'static Handles<sp_pool> {
     static POOLS: Handles<sp_pool> = Handles::new();
-    &{N.lower()}()
+    &POOLS
 }
 
 /// The live pool behind `p`, or InvalidArgument.
