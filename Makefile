@@ -32,6 +32,20 @@ test-go: lib ## Go binding: go vet, then go test -race against a throwaway Maria
 	cd bindings/go && ../../tests/mariadb.sh run $(GO) test -race -count=1 ./...
 	cd benches/go && $(GO) vet ./...
 
+PYVENV ?= target/pyvenv
+PYTHON3 ?= python3
+
+.PHONY: test-python
+test-python: deps lib ## Python binding: ruff, build into a venv (pip), stubtest, pytest against a throwaway MariaDB
+	test -x $(PYVENV)/bin/python || $(PYTHON3) -m venv $(PYVENV)
+	$(PYVENV)/bin/python -m pip install -q 'maturin>=1.9,<2' 'pytest>=7' 'mypy>=1.8' 'ruff>=0.5' 'typing_extensions>=4.6'
+	$(PYVENV)/bin/ruff check bindings/python benches/python
+	$(PYVENV)/bin/ruff format --check bindings/python benches/python
+	SHAREDPOOL_LIB_DIR=$(CURDIR)/target/release $(PYVENV)/bin/python -m pip install -q --force-reinstall --no-deps ./bindings/python
+	$(PYVENV)/bin/python -m mypy bindings/python/python/sharedpool
+	mkdir -p target/pystubtest && cd target/pystubtest && $(CURDIR)/$(PYVENV)/bin/python -m mypy.stubtest sharedpool
+	tests/mariadb.sh run $(PYVENV)/bin/python -m pytest bindings/python/tests -q
+
 # ---- The C library: build, header, install, C tests (owner: FFI) ----
 CBINDGEN ?= cbindgen
 CBINDGEN_VERSION := 0.29.4

@@ -1,0 +1,127 @@
+"""sharedpool: one shared, bounded MySQL/MariaDB connection pool per target and process.
+
+Every ``open()`` of the same target (in Python, C or Go code of this process) shares one pool
+through ``libsharedpool.so``::
+
+    import sharedpool
+
+    with sharedpool.open("mysql://app:secret@127.0.0.1:3306/app", max_size=8) as pool:
+        pool.query("SELECT id, name FROM users WHERE id = %s", (42,))
+        with pool.connection() as conn:          # a PEP 249 connection
+            cur = conn.cursor()
+            cur.execute("UPDATE users SET seen = NOW() WHERE id = %s", (42,))
+            conn.commit()
+
+Errors follow PEP 249. Server errors carry ``errno`` and ``sqlstate``. A bad DSN or option, or
+use of a closed pool or connection, raises ``InterfaceError``; a wrong placeholder count or an
+unsupported parameter type raises ``ProgrammingError``. Zero dates (``0000-00-00``) come back as
+None; text columns with a binary collation and BINARY/VARBINARY/BLOB columns come back as bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._dbapi import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
+    Connection,
+    Cursor,
+    Date,
+    DateFromTicks,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
+)
+from ._sharedpool import (
+    ConfigConflict,
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    PoolTimeout,
+    ProgrammingError,
+    Warning,
+    abi_version,
+    library_version,
+    metrics_text,
+)
+from ._sharedpool import Pool as _NativePool
+
+__all__ = [
+    "BINARY",
+    "DATETIME",
+    "NUMBER",
+    "ROWID",
+    "STRING",
+    "Binary",
+    "ConfigConflict",
+    "Connection",
+    "Cursor",
+    "DataError",
+    "DatabaseError",
+    "Date",
+    "DateFromTicks",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "NotSupportedError",
+    "OperationalError",
+    "Pool",
+    "PoolTimeout",
+    "ProgrammingError",
+    "Time",
+    "TimeFromTicks",
+    "Timestamp",
+    "TimestampFromTicks",
+    "Warning",
+    "abi_version",
+    "apilevel",
+    "library_version",
+    "metrics_text",
+    "open",
+    "paramstyle",
+    "threadsafety",
+]
+
+#: PEP 249 API level.
+apilevel = "2.0"
+#: PEP 249: threads may share the module and connections (a connection serializes its calls;
+#: cursors are not shared). A ``Pool`` is meant to be shared by every thread.
+threadsafety = 2
+#: PEP 249: ``%s`` placeholders (``%(name)s`` with a dict; ``%%`` for a literal ``%``).
+paramstyle = "format"
+
+
+class Pool(_NativePool):
+    """A counted reference to the process-wide pool of one target; see :func:`open`.
+
+    ``query``/``execute`` check a connection out for one statement. ``close()`` releases this
+    reference (idempotent); the pool closes with its last reference. Also a context manager.
+    """
+
+    def connection(self, timeout: float | None = None, *, autocommit: bool = False) -> Connection:
+        """Checks a connection out, waiting at most ``timeout`` seconds (None: the pool's
+        ``acquire_timeout_ms``); raises ``PoolTimeout`` when none became free."""
+        return Connection(self.acquire(timeout), autocommit=autocommit)
+
+
+def open(dsn: str, **options: Any) -> Pool:
+    """Opens (or joins) the shared pool of ``dsn``.
+
+    ``options`` are the library's option names (``max_size=8``, ``acquire_timeout_ms=500``,
+    ``on_conflict="reuse"``, …); values may be str, int, float or bool. An unknown option or a
+    bad value raises ``InterfaceError``; sizing options that differ from the live pool's raise
+    ``ConfigConflict`` unless ``on_conflict="reuse"``.
+    """
+    return Pool(dsn, **options)

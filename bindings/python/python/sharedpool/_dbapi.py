@@ -1,0 +1,273 @@
+"""PEP 249 connection and cursor over a pooled ``RawConnection``."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Optional, Union
+
+from ._sharedpool import InterfaceError, ProgrammingError, RawConnection
+
+Params = Optional[Union[Sequence[Any], Mapping[str, Any]]]
+Row = tuple[Any, ...]
+Description = tuple[str, int, None, None, None, None, bool]
+
+
+class Connection:
+    """A PEP 249 connection borrowed from a pool; ``close()`` returns it.
+
+    Autocommit is off (PEP 249): the first statement opens a transaction that ``commit()`` or
+    ``rollback()`` ends. As a context manager, an exception rolls back and any transaction left
+    open at exit is rolled back when the connection returns to the pool; committing is the
+    caller's job.
+    """
+
+    def __init__(self, raw: RawConnection, *, autocommit: bool = False) -> None:
+        self._raw = raw
+        self._autocommit = autocommit
+        self._in_transaction = False
+
+    @property
+    def closed(self) -> bool:
+        """True once closed (returned to the pool)."""
+        return self._raw.closed
+
+    @property
+    def autocommit(self) -> bool:
+        """When True each statement commits on its own."""
+        return self._autocommit
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        if value and self._in_transaction:
+            self.commit()
+        self._autocommit = bool(value)
+
+    def _query(self, sql: str, params: Params) -> tuple[Any, Any, int, int | None]:
+        if not self._autocommit and not self._in_transaction:
+            self._raw.query("BEGIN")
+            self._in_transaction = True
+        return self._raw.query(sql, params)
+
+    def cursor(self) -> Cursor:
+        """A new cursor on this connection."""
+        if self._raw.closed:
+            raise InterfaceError("the connection is closed")
+        return Cursor(self)
+
+    def execute(self, sql: str, params: Params = None) -> Cursor:
+        """Shortcut: a new cursor that has executed ``sql``."""
+        cur = self.cursor()
+        cur.execute(sql, params)
+        return cur
+
+    def commit(self) -> None:
+        """Commits the open transaction, if any."""
+        if self._in_transaction:
+            self._in_transaction = False
+            self._raw.query("COMMIT")
+        elif self._raw.closed:
+            raise InterfaceError("the connection is closed")
+
+    def rollback(self) -> None:
+        """Rolls the open transaction back, if any."""
+        if self._in_transaction:
+            self._in_transaction = False
+            self._raw.query("ROLLBACK")
+        elif self._raw.closed:
+            raise InterfaceError("the connection is closed")
+
+    def close(self) -> None:
+        """Returns the connection to its pool (an open transaction is rolled back there).
+        Idempotent."""
+        self._in_transaction = False
+        self._raw.release()
+
+    def discard(self) -> None:
+        """Closes the underlying connection instead of returning it to the pool."""
+        self._in_transaction = False
+        self._raw.discard()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is not None and self._in_transaction and not self._raw.closed:
+                self.rollback()
+        finally:
+            self.close()
+
+
+class Cursor:
+    """A PEP 249 cursor. Results are fetched whole when a statement runs."""
+
+    arraysize: int
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.arraysize = 1
+        self._rows: list[Row] | None = None
+        self._pos = 0
+        self._description: list[Description] | None = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self._closed = False
+
+    @property
+    def description(self) -> list[Description] | None:
+        """(name, type_code, None, None, None, None, null_ok) per column; None when the last
+        statement returned no rows. ``type_code`` is the MySQL field type number."""
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        """Rows returned or affected by the last statement; -1 before any."""
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        """The AUTO_INCREMENT id the last statement generated, or None."""
+        return self._lastrowid
+
+    @property
+    def rownumber(self) -> int | None:
+        """Index of the next row in the result set, or None without one."""
+        return None if self._rows is None else self._pos
+
+    @property
+    def closed(self) -> bool:
+        """True once the cursor or its connection is closed."""
+        return self._closed or self.connection.closed
+
+    def _check(self) -> None:
+        if self._closed:
+            raise InterfaceError("the cursor is closed")
+
+    def execute(self, sql: str, params: Params = None) -> Cursor:
+        """Runs ``sql`` with ``%s`` placeholders (``%(name)s`` with a dict, ``%%`` for ``%``)."""
+        self._check()
+        rows, description, rowcount, lastrowid = self.connection._query(sql, params)
+        self._rows, self._description, self._rowcount = rows, description, rowcount
+        self._lastrowid = lastrowid
+        self._pos = 0
+        return self
+
+    def executemany(self, sql: str, seq_of_params: Sequence[Params]) -> Cursor:
+        """Runs ``sql`` once per parameter set; ``rowcount`` is the total of affected rows."""
+        self._check()
+        total = 0
+        for params in seq_of_params:
+            self.execute(sql, params)
+            total += max(self._rowcount, 0)
+        self._rowcount = total
+        return self
+
+    def _result(self) -> list[Row]:
+        self._check()
+        if self._rows is None:
+            raise ProgrammingError("no result set: execute a statement that returns rows first")
+        return self._rows
+
+    def fetchone(self) -> Row | None:
+        """The next row, or None."""
+        rows = self._result()
+        if self._pos >= len(rows):
+            return None
+        self._pos += 1
+        return rows[self._pos - 1]
+
+    def fetchmany(self, size: int | None = None) -> list[Row]:
+        """The next ``size`` rows (default ``arraysize``)."""
+        rows = self._result()
+        n = self.arraysize if size is None else size
+        out = rows[self._pos : self._pos + n]
+        self._pos += len(out)
+        return out
+
+    def fetchall(self) -> list[Row]:
+        """Every remaining row."""
+        rows = self._result()
+        out = rows[self._pos :]
+        self._pos = len(rows)
+        return out
+
+    def __iter__(self) -> Iterator[Row]:
+        return self
+
+    def __next__(self) -> Row:
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
+
+    def setinputsizes(self, sizes: Any) -> None:
+        """PEP 249: does nothing."""
+
+    def setoutputsize(self, size: Any, column: Any = None) -> None:
+        """PEP 249: does nothing."""
+
+    def close(self) -> None:
+        """Drops the results; the connection stays open."""
+        self._closed = True
+        self._rows = None
+
+    def __enter__(self) -> Cursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _TypeSet(frozenset[int]):
+    """A PEP 249 type object: equal to each MySQL field type number it covers."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, int):
+            return other in self
+        return frozenset.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return frozenset.__hash__(self)
+
+
+#: Text columns (CHAR, VARCHAR, TEXT, ENUM, SET, JSON).
+STRING = _TypeSet({15, 247, 248, 253, 254, 245})
+#: Binary columns (BLOB types, BIT, GEOMETRY).
+BINARY = _TypeSet({249, 250, 251, 252, 16, 255})
+#: Numeric columns.
+NUMBER = _TypeSet({0, 1, 2, 3, 4, 5, 8, 9, 13, 246})
+#: Date and time columns.
+DATETIME = _TypeSet({7, 10, 11, 12, 14, 17, 18, 19})
+#: Row ids (MySQL has none distinct from NUMBER).
+ROWID = _TypeSet({3, 8})
+
+Date = datetime.date
+Time = datetime.time
+Timestamp = datetime.datetime
+Binary = bytes
+
+
+def DateFromTicks(ticks: float) -> datetime.date:
+    """PEP 249 constructor."""
+    return datetime.date(*time.localtime(ticks)[:3])
+
+
+def TimeFromTicks(ticks: float) -> datetime.time:
+    """PEP 249 constructor."""
+    return datetime.time(*time.localtime(ticks)[3:6])
+
+
+def TimestampFromTicks(ticks: float) -> datetime.datetime:
+    """PEP 249 constructor."""
+    return datetime.datetime(*time.localtime(ticks)[:6])

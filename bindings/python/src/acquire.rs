@@ -1,0 +1,92 @@
+//! Checking a connection out without the GIL, cancellable by Ctrl-C: while (and only while)
+//! the thread waits, the library polls [`poll_signals`], which briefly re-takes the GIL to run
+//! Python's signal handlers and keeps the exception they raise (KeyboardInterrupt).
+
+use std::ffi::c_void;
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+
+use crate::errors::SpError;
+use crate::ffi;
+
+/// A borrowed connection pointer (the library's `sp_conn`).
+#[derive(Clone, Copy)]
+pub struct ConnPtr(pub *mut ffi::sp_conn);
+
+// SAFETY: an sp_conn may be used from any thread, one thread at a time (callers serialize).
+unsafe impl Send for ConnPtr {}
+
+impl ConnPtr {
+    /// Returns the connection to its pool (may do I/O: call without the GIL).
+    pub fn release(self) {
+        // SAFETY: self.0 is a live connection; callers release each ConnPtr once.
+        unsafe { ffi::sp_conn_release(self.0) }
+    }
+
+    /// Closes the connection instead of returning it (may do I/O: call without the GIL).
+    pub fn discard(self) {
+        // SAFETY: self.0 is a live connection; callers discard each ConnPtr once.
+        unsafe { ffi::sp_conn_discard(self.0) }
+    }
+}
+
+/// The exception raised by a signal handler during a wait, if any.
+#[derive(Default)]
+pub struct Interrupt {
+    raised: Mutex<Option<PyErr>>,
+}
+
+impl Interrupt {
+    /// The Python exception for a failed acquire or query: the handler's exception when the wait
+    /// was cancelled by it, else the mapped library error.
+    pub fn error(&self, py: Python<'_>, e: SpError) -> PyErr {
+        if e.code == ffi::SP_ERR_CANCELLED {
+            if let Some(raised) = self.raised.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return raised;
+            }
+        }
+        e.into_pyerr(py)
+    }
+}
+
+/// `sp_interrupt_fn`: runs pending Python signal handlers; true (cancel) when one raised.
+unsafe extern "C" fn poll_signals(ctx: *mut c_void) -> bool {
+    let run = || {
+        // SAFETY: ctx is the &Interrupt passed by `acquire`, alive for the whole wait.
+        let state = unsafe { &*(ctx as *const Interrupt) };
+        Python::attach(|py| match py.check_signals() {
+            Ok(()) => false,
+            Err(e) => {
+                *state.raised.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                true
+            }
+        })
+    };
+    // No panic may cross the C boundary.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or(false)
+}
+
+/// Checks a connection out of `pool` (call without the GIL). `timeout_ms < 0`: the pool's default.
+pub fn acquire(
+    pool: *mut ffi::sp_pool,
+    timeout_ms: i64,
+    interrupt: &Interrupt,
+) -> Result<ConnPtr, SpError> {
+    let opts = ffi::sp_acquire_options {
+        size: std::mem::size_of::<ffi::sp_acquire_options>() as u32,
+        timeout_ms,
+        cancel: std::ptr::null(),
+        interrupt: Some(poll_signals),
+        interrupt_ctx: interrupt as *const Interrupt as *mut c_void,
+        label: std::ptr::null(),
+    };
+    let mut err = std::ptr::null_mut();
+    // SAFETY: pool is a live pool handle; opts and err are valid for the call.
+    let conn = unsafe { ffi::sp_pool_acquire_ex(pool, &opts, &mut err) };
+    if conn.is_null() {
+        Err(SpError::take(ffi::SP_ERR_INTERNAL, err))
+    } else {
+        Ok(ConnPtr(conn))
+    }
+}

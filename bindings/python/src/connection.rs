@@ -1,0 +1,118 @@
+//! `RawConnection`: one borrowed connection. The PEP 249 `Connection`/`Cursor` (Python, in
+//! `sharedpool/_dbapi.py`) sit on top of it.
+
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+
+use crate::acquire::ConnPtr;
+use crate::errors::SpError;
+use crate::ffi;
+use crate::params::{prepare, Call};
+use crate::values::ResultSet;
+
+/// A connection checked out of a pool; `release()` returns it. Safe to share between threads
+/// (calls are serialized); a connection is used by one statement at a time.
+#[pyclass(module = "sharedpool._sharedpool", frozen)]
+pub struct RawConnection {
+    conn: Mutex<Option<ConnPtr>>,
+}
+
+impl RawConnection {
+    pub fn new(conn: ConnPtr) -> RawConnection {
+        RawConnection {
+            conn: Mutex::new(Some(conn)),
+        }
+    }
+
+    fn take(&self) -> Option<ConnPtr> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// Runs one statement on `conn` (call without the GIL).
+pub fn query_raw(conn: ConnPtr, call: Call) -> Result<ResultSet, SpError> {
+    let mut err = std::ptr::null_mut();
+    // SAFETY: conn is a live connection used by this thread alone; call points to live data.
+    let r = unsafe { ffi::sp_conn_query(conn.0, call.sql, call.params, call.n, &mut err) };
+    if r.is_null() {
+        Err(SpError::take(ffi::SP_ERR_INTERNAL, err))
+    } else {
+        Ok(ResultSet::new(r))
+    }
+}
+
+#[pymethods]
+impl RawConnection {
+    /// Runs `sql` with `%s` (sequence) or `%(name)s` (dict) parameters. Returns
+    /// `(rows, description, rowcount, lastrowid)`; rows and description are None for a
+    /// statement without a result set.
+    #[pyo3(signature = (sql, params=None))]
+    fn query<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let prepared = prepare(py, sql, params)?;
+        let call = prepared.call();
+        let out = py.detach(|| {
+            let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+            match *guard {
+                Some(conn) => query_raw(conn, call),
+                None => Err(SpError::local(
+                    ffi::SP_ERR_POOL_CLOSED,
+                    "the connection is closed",
+                )),
+            }
+        });
+        drop(prepared);
+        let res = out.map_err(|e| e.into_pyerr(py))?;
+        let lastrowid = match res.insert_id() {
+            0 => None,
+            id => Some(id),
+        };
+        if res.column_count() == 0 {
+            let rowcount = res.affected_rows() as i64;
+            (py.None(), py.None(), rowcount, lastrowid).into_pyobject(py)
+        } else {
+            let rows: Bound<'py, PyList> = res.rows(py)?;
+            let description = res.description(py)?;
+            (rows, description, res.row_count() as i64, lastrowid).into_pyobject(py)
+        }
+    }
+
+    /// Returns the connection to its pool (an open transaction is rolled back, a changed session
+    /// reset). Idempotent.
+    fn release(&self, py: Python<'_>) {
+        if let Some(c) = self.take() {
+            py.detach(move || c.release());
+        }
+    }
+
+    /// Closes the connection instead of returning it to the pool. Idempotent.
+    fn discard(&self, py: Python<'_>) {
+        if let Some(c) = self.take() {
+            py.detach(move || c.discard());
+        }
+    }
+
+    /// True once released or discarded.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.conn
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+}
+
+impl Drop for RawConnection {
+    fn drop(&mut self) {
+        if let Some(c) = self.take() {
+            // Dropped with the GIL held: release (it may do I/O) with the GIL released.
+            Python::attach(|py| py.detach(move || c.release()));
+        }
+    }
+}

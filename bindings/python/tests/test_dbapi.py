@@ -1,0 +1,111 @@
+"""PEP 249 Connection and Cursor."""
+
+from __future__ import annotations
+
+import pytest
+
+import sharedpool
+
+
+def test_cursor_api(pool, table) -> None:
+    with pool.connection() as conn:
+        assert isinstance(conn, sharedpool.Connection)
+        cur = conn.cursor()
+        assert cur.rowcount == -1 and cur.description is None and cur.arraysize == 1
+        cur.execute(f"INSERT INTO {table} (name, n) VALUES (%s, %s)", ("a", 1))
+        assert cur.rowcount == 1
+        first_id = cur.lastrowid
+        assert isinstance(first_id, int) and first_id > 0
+        cur.executemany(f"INSERT INTO {table} (name, n) VALUES (%s, %s)", [("b", 2), ("c", 3), ("d", 4)])
+        assert cur.rowcount == 3
+        cur.execute(f"SELECT id, name, n FROM {table} ORDER BY id")
+        assert cur.rowcount == 4
+        assert [d[0] for d in cur.description] == ["id", "name", "n"]
+        assert all(len(d) == 7 for d in cur.description)
+        assert cur.description[0][6] is False  # PRIMARY KEY: NOT NULL
+        assert cur.description[2][6] is True
+        assert cur.fetchone() == (first_id, "a", 1)
+        assert [r[1] for r in cur.fetchmany(2)] == ["b", "c"]
+        cur.arraysize = 5
+        assert [r[1] for r in cur.fetchmany()] == ["d"]
+        assert cur.fetchone() is None
+        assert cur.fetchall() == []
+        cur.execute(f"SELECT name FROM {table} WHERE n %% 2 = %s ORDER BY n", (0,))
+        assert [r for (r,) in cur] == ["b", "d"]
+        cur.execute(f"SELECT name FROM {table} WHERE name = %(name)s", {"name": "c"})
+        assert cur.fetchall() == [("c",)]
+        cur.execute(f"UPDATE {table} SET n = 0")
+        assert cur.description is None
+        with pytest.raises(sharedpool.ProgrammingError):
+            cur.fetchone()
+        cur.close()
+        assert cur.closed
+        with pytest.raises(sharedpool.InterfaceError):
+            cur.execute("SELECT 1")
+        assert conn.execute("SELECT 7").fetchone() == (7,)
+        conn.commit()
+    assert pool.query(f"SELECT SUM(n) FROM {table}") == [(0,)]
+
+
+def test_commit_rollback(pool, table) -> None:
+    conn = pool.connection()
+    assert conn.autocommit is False
+    conn.cursor().execute(f"INSERT INTO {table} (name) VALUES ('kept')")
+    conn.commit()
+    conn.cursor().execute(f"INSERT INTO {table} (name) VALUES ('dropped')")
+    conn.rollback()
+    conn.close()
+    conn.close()  # idempotent
+    assert conn.closed
+    with pytest.raises(sharedpool.InterfaceError):
+        conn.cursor()
+    assert pool.query(f"SELECT name FROM {table}") == [("kept",)]
+
+
+def test_context_manager_rolls_back_on_exception(pool, table) -> None:
+    with pytest.raises(RuntimeError):
+        with pool.connection() as conn:
+            conn.cursor().execute(f"INSERT INTO {table} (name) VALUES ('x')")
+            raise RuntimeError("boom")
+    assert conn.closed
+    assert pool.query(f"SELECT COUNT(*) FROM {table}") == [(0,)]
+
+
+def test_uncommitted_transaction_is_rolled_back_at_exit(pool, table) -> None:
+    with pool.connection() as conn:
+        conn.cursor().execute(f"INSERT INTO {table} (name) VALUES ('x')")
+    assert pool.query(f"SELECT COUNT(*) FROM {table}") == [(0,)]
+    with pool.connection(autocommit=True) as conn:
+        conn.cursor().execute(f"INSERT INTO {table} (name) VALUES ('y')")
+    assert pool.query(f"SELECT name FROM {table}") == [("y",)]
+
+
+def test_connection_returns_to_pool(open_pool) -> None:
+    pool = open_pool(max_size=1)
+    for _ in range(5):
+        with pool.connection() as conn:
+            conn.execute("SELECT 1")
+    assert pool.stats()["total"] == 1
+    assert pool.stats()["active"] == 0
+
+
+def test_timeout_raises_pool_timeout(open_pool) -> None:
+    pool = open_pool(max_size=1, acquire_timeout_ms=100)
+    with pool.connection():
+        with pytest.raises(sharedpool.PoolTimeout):
+            pool.connection(timeout=0.05)
+        with pytest.raises(sharedpool.PoolTimeout):
+            pool.query("SELECT 1")  # the pool's default acquire_timeout_ms
+    assert pool.stats()["timeouts_total"] >= 2
+    assert pool.query("SELECT 1") == [(1,)]
+    with pytest.raises(ValueError):
+        pool.connection(timeout=-1)
+
+
+def test_discard_closes_the_connection(open_pool) -> None:
+    pool = open_pool(max_size=1)
+    conn = pool.connection()
+    (cid,) = conn.execute("SELECT CONNECTION_ID()").fetchone()
+    conn.discard()
+    assert conn.closed
+    assert pool.query("SELECT CONNECTION_ID()")[0][0] != cid
