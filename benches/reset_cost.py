@@ -1,0 +1,269 @@
+"""Reset cost: the server round trips a pool adds to each borrow.
+
+    tests/mariadb.sh run python benches/reset_cost.py --out benches/results/reset_cost.json [--quick]
+
+Two borrowers: one that only reads (``SELECT 1``) and one that changes its session
+(``SET @sp_bench = 1``). Each borrows N times, one at a time, from a warm pool of each kind:
+
+  - SQLAlchemy ``QueuePool`` over PyMySQL (``engine.connect()``; default reset: rollback on return);
+  - mysql-connector-python ``MySQLConnectionPool`` (default ``pool_reset_session=True``);
+  - sharedpool through its C ABI (ctypes over ``target/release/libsharedpool.so``);
+  - sharedpool through its Python package (``pool.query``/``pool.execute``), when installed.
+
+The server counts what arrives: the general query log (table) records every statement with its
+thread, and ``Com_admin_commands`` counts what the log leaves out (COM_PING and
+COM_RESET_CONNECTION). Round trips per borrow = (logged commands + admin commands) / N; the
+extra ones are those beyond the borrower's own statement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import ctypes
+import json
+import os
+import statistics
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+BORROWERS = {"read": "SELECT 1", "set_var": "SET @sp_bench = 1"}
+
+
+def target() -> dict:
+    dsn = os.environ.get("SHAREDPOOL_TEST_DSN")
+    if not dsn:
+        sys.exit("reset_cost: SHAREDPOOL_TEST_DSN is not set: run through tests/mariadb.sh run (make bench does)")
+    u = urllib.parse.urlsplit(dsn)
+    return {
+        "dsn": dsn,
+        "host": u.hostname or "127.0.0.1",
+        "port": u.port or 3306,
+        "user": urllib.parse.unquote(u.username or ""),
+        "password": urllib.parse.unquote(u.password or ""),
+        "database": u.path.lstrip("/"),
+    }
+
+
+# A contender: make(t) -> (borrow(sql), close).
+Borrow = Callable[[str], None]
+
+
+def sqlalchemy_pymysql(t: dict) -> tuple[Borrow, Callable[[], None]]:
+    import sqlalchemy
+
+    url = sqlalchemy.engine.URL.create(
+        "mysql+pymysql", username=t["user"], password=t["password"], host=t["host"], port=t["port"],
+        database=t["database"],
+    )
+    engine = sqlalchemy.create_engine(url, pool_size=8, max_overflow=0)
+
+    def borrow(sql: str) -> None:
+        with engine.connect() as c:
+            c.exec_driver_sql(sql).fetchall() if sql.startswith("SELECT") else c.exec_driver_sql(sql)
+
+    return borrow, engine.dispose
+
+
+def mysql_connector_pool(t: dict) -> tuple[Borrow, Callable[[], None]]:
+    from mysql.connector import pooling
+
+    pool = pooling.MySQLConnectionPool(
+        pool_name="sp_bench", pool_size=8, host=t["host"], port=t["port"], user=t["user"],
+        password=t["password"], database=t["database"],
+    )
+
+    def borrow(sql: str) -> None:
+        c = pool.get_connection()
+        cur = c.cursor()
+        cur.execute(sql)
+        if cur.with_rows:
+            cur.fetchall()
+        cur.close()
+        c.close()  # back to the pool, reset_session=True by default
+
+    return borrow, lambda: None
+
+
+class _CAbi:
+    """The few C ABI calls this benchmark needs, over ctypes."""
+
+    def __init__(self, path: Path) -> None:
+        lib = ctypes.CDLL(str(path))
+        p, s, err = ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)
+        sig = {
+            "sp_options_new": ([], p),
+            "sp_options_set": ([p, s, s, err], ctypes.c_int),
+            "sp_options_free": ([p], None),
+            "sp_pool_open": ([s, p, err], p),
+            "sp_pool_release": ([p], None),
+            "sp_pool_acquire": ([p, ctypes.c_int64, err], p),
+            "sp_conn_query": ([p, s, p, ctypes.c_size_t, err], p),
+            "sp_conn_release": ([p], None),
+            "sp_result_free": ([p], None),
+            "sp_error_message": ([p], s),
+            "sp_error_free": ([p], None),
+        }
+        for name, (args, res) in sig.items():
+            f = getattr(lib, name)
+            f.argtypes, f.restype = args, res
+        self.lib = lib
+
+    def check(self, ptr: int | None, e: ctypes.c_void_p, what: str) -> int:
+        if not ptr:
+            msg = self.lib.sp_error_message(e).decode() if e.value else "no error object"
+            self.lib.sp_error_free(e)
+            raise RuntimeError(f"{what}: {msg}")
+        return ptr
+
+
+def sharedpool_cabi(t: dict) -> tuple[Borrow, Callable[[], None]]:
+    path = ROOT / "target" / "release" / "libsharedpool.so"
+    if not path.exists():
+        raise RuntimeError(f"{path} is missing: run make lib")
+    c = _CAbi(path)
+    lib = c.lib
+    e = ctypes.c_void_p()
+    opts = lib.sp_options_new()
+    for k, v in (("max_size", "8"), ("pool_name", "bench-reset-cost")):
+        if lib.sp_options_set(opts, k.encode(), v.encode(), ctypes.byref(e)) != 0:
+            c.check(None, e, f"sp_options_set {k}")
+    pool = c.check(lib.sp_pool_open(t["dsn"].encode(), opts, ctypes.byref(e)), e, "sp_pool_open")
+    lib.sp_options_free(opts)
+
+    def borrow(sql: str) -> None:
+        conn = c.check(lib.sp_pool_acquire(pool, -1, ctypes.byref(e)), e, "sp_pool_acquire")
+        r = lib.sp_conn_query(conn, sql.encode(), None, 0, ctypes.byref(e))
+        lib.sp_result_free(r)
+        lib.sp_conn_release(conn)
+        c.check(r, e, "sp_conn_query")
+
+    return borrow, lambda: lib.sp_pool_release(pool)
+
+
+def sharedpool_python(t: dict) -> tuple[Borrow, Callable[[], None]]:
+    import sharedpool  # type: ignore[import-not-found]
+
+    pool = sharedpool.open(t["dsn"], max_size=8, pool_name="bench-reset-cost-py")
+
+    def borrow(sql: str) -> None:
+        if sql.startswith("SELECT"):
+            pool.query(sql)
+        else:
+            pool.execute(sql)
+
+    return borrow, pool.close
+
+
+CONTENDERS: dict[str, Callable[[dict], tuple[Borrow, Callable[[], None]]]] = {
+    "SQLAlchemy QueuePool over PyMySQL (rollback on return)": sqlalchemy_pymysql,
+    "mysql-connector-python pooling (reset_session)": mysql_connector_pool,
+    "sharedpool (C ABI)": sharedpool_cabi,
+    "sharedpool (Python package)": sharedpool_python,
+}
+
+
+class Server:
+    """The measuring connection (PyMySQL, autocommit)."""
+
+    def __init__(self, t: dict) -> None:
+        import pymysql
+
+        self.c = pymysql.connect(host=t["host"], port=t["port"], user=t["user"], password=t["password"],
+                                 database=t["database"], autocommit=True)
+
+    def rows(self, sql: str) -> list[tuple]:
+        with self.c.cursor() as cur:
+            cur.execute(sql)
+            return list(cur.fetchall())
+
+    def admin_commands(self) -> int:
+        return int(self.rows("SHOW GLOBAL STATUS LIKE 'Com_admin_commands'")[0][1])
+
+    def start(self) -> int:
+        self.rows("SET GLOBAL log_output = 'TABLE'")
+        self.rows("TRUNCATE mysql.general_log")
+        admin = self.admin_commands()
+        self.rows("SET GLOBAL general_log = 1")
+        return admin
+
+    def stop(self, admin_before: int) -> tuple[collections.Counter, int]:
+        self.rows("SET GLOBAL general_log = 0")
+        admin = self.admin_commands() - admin_before
+        me = self.rows("SELECT CONNECTION_ID()")[0][0]
+        logged = collections.Counter()
+        for kind, arg in self.rows(f"SELECT command_type, argument FROM mysql.general_log WHERE thread_id <> {me}"):
+            arg = arg.decode(errors="replace") if isinstance(arg, bytes) else str(arg)
+            logged[f"{kind}: {arg[:60]}" if kind == "Query" else kind] += 1
+        return logged, admin
+
+
+def measure(server: Server, borrow: Borrow, sql: str, n: int) -> dict:
+    for _ in range(3):  # warm: connections open, first-use statements out of the way
+        borrow(sql)
+    time.sleep(0.05)
+    admin_before = server.start()
+    for _ in range(n):
+        borrow(sql)
+    logged, admin = server.stop(admin_before)
+    commands = sum(logged.values()) + admin
+    return {
+        "round_trips_per_borrow": commands / n,
+        "extra_per_borrow": commands / n - 1,
+        "logged": dict(logged.most_common(8)),
+        "admin_commands": admin,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "benches" / "results" / "reset_cost.json")
+    ap.add_argument("--quick", action="store_true", default=os.environ.get("QUICK") == "1")
+    ap.add_argument("--reps", type=int)
+    args = ap.parse_args()
+    reps = args.reps or (2 if args.quick else 5)
+    n = 50 if args.quick else 200
+    t = target()
+    server = Server(t)
+    rows, failed = [], []
+    for name, make in CONTENDERS.items():
+        try:
+            borrow, close = make(t)
+        except Exception as e:  # a contender not built or not installed is reported, not fatal
+            print(f"reset_cost: {name}: unavailable: {e}", file=sys.stderr)
+            failed.append({"contender": name, "error": f"{type(e).__name__}: {e}"})
+            continue
+        try:
+            for kind, sql in BORROWERS.items():
+                samples = [measure(server, borrow, sql, n) for _ in range(reps)]
+                extra = [s["extra_per_borrow"] for s in samples]
+                row = {
+                    "contender": name, "borrower": kind, "sql": sql, "borrows": n, "reps": reps,
+                    "extra_median": statistics.median(extra), "extra_min": min(extra), "extra_max": max(extra),
+                    "samples": samples,
+                }
+                rows.append(row)
+                print(f"reset_cost: {name:<58} {kind:<8} extra round trips/borrow {row['extra_median']:.2f}"
+                      f"  ({', '.join(f'{k} ×{v}' for k, v in samples[-1]['logged'].items())};"
+                      f" admin ×{samples[-1]['admin_commands']})", file=sys.stderr)
+        except Exception as e:
+            print(f"reset_cost: {name}: failed: {e}", file=sys.stderr)
+            failed.append({"contender": name, "error": f"{type(e).__name__}: {e}"})
+        finally:
+            close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
+        "bench": "reset_cost", "quick": args.quick, "reps": reps, "borrows": n,
+        "what": "server round trips per borrow beyond the borrower's own statement "
+                "(general log + Com_admin_commands)",
+        "rows": rows, "failed": failed, "unix_time": int(time.time()),
+    }, indent=2) + "\n")
+    print(f"reset_cost: wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
