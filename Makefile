@@ -94,3 +94,9 @@ install: lib ## install header, libs and sharedpool.pc into PREFIX (default /usr
 test-c: check-header check-symbols ## C tests of the ABI (real MariaDB, one pass under valgrind), install + pkg-config
 	tests/mariadb.sh run tests/c/run.sh
 # ---- end FFI ----
+
+QUICK ?= 0
+
+.PHONY: bench
+bench: deps ## benchmarks against the peers, one run, one MariaDB -> benches/RESULTS.md (QUICK=1: short CI run)
+	QUICK=$(QUICK) benches/run.sh

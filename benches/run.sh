@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# `make bench` (QUICK=1 for the short CI run): every comparison of benches/README.md in one run,
+# on this machine, against ONE throwaway MariaDB, then benches/report.py writes benches/RESULTS.md,
+# the PNG plots beside it and leaves the raw numbers in benches/results/*.json.
+#
+#   benches/run.sh            build, install the peers, run everything, report
+#   benches/run.sh server     (internal) the comparisons that need the server; run by tests/mariadb.sh
+#
+# Peers come from their registries: crates.io (core/Cargo.toml dev-dependencies), PyPI (a venv in
+# target/bench-venv), the Go module proxy (benches/go/go.mod). A comparison that fails is reported
+# and the run goes on; the exit status is non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$PATH"
+QUICK=${QUICK:-0}
+export QUICK
+quick=()
+[ "$QUICK" = 1 ] && quick=(--quick)
+results=benches/results
+venv=target/bench-venv
+status_file=target/bench/failures
+mkdir -p "$results" target/bench
+
+log() { echo "bench: $*" >&2; }
+
+# step NAME CMD…: runs one comparison, times it, notes a failure without stopping the run.
+step() {
+  local name=$1 t0 rc=0
+  shift
+  t0=$(date +%s.%N)
+  log "── $name"
+  "$@" || rc=$?
+  python3 - "$name" "$t0" "$rc" <<'PY'
+import json, sys, time, pathlib
+p = pathlib.Path("benches/results/timings.json")
+d = json.loads(p.read_text()) if p.exists() else {}
+d[sys.argv[1]] = {"seconds": round(time.time() - float(sys.argv[2]), 1), "exit": int(sys.argv[3])}
+p.write_text(json.dumps(d, indent=2) + "\n")
+PY
+  if [ "$rc" != 0 ]; then
+    log "$name FAILED (exit $rc); going on"
+    echo "$name (exit $rc)" >>"$status_file"
+  fi
+  return 0
+}
+
+peers() { cargo bench -q -p sharedpool --bench peers -- "$@"; }
+
+python_peers() {
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || return 1
+  "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null
+  # The Python comparisons' peers, and matplotlib for the plots.
+  "$venv/bin/python" -m pip install -q matplotlib SQLAlchemy PyMySQL mysql-connector-python \
+    mysqlclient DBUtils 'maturin>=1.9,<2' || return 1
+  # sharedpool's own Python package, linked to the library `make lib` built.
+  SHAREDPOOL_LIB_DIR="$PWD/target/release" "$venv/bin/python" -m pip install -q --force-reinstall --no-deps \
+    ./bindings/python
+}
+
+build_c() {
+  gcc -O2 -Wall -Wextra -Werror -pthread benches/c/select1.c -Iinclude $(pkg-config --cflags libmariadb) \
+    -Ltarget/release -lsharedpool -Wl,-rpath,"$PWD/target/release" $(pkg-config --libs libmariadb) \
+    -o target/bench/select1
+}
+
+python_select1() {
+  if [ ! -f benches/python/bench_select1.py ]; then
+    log "benches/python/bench_select1.py is missing (the Python binding's benchmark): skipped"
+    return 1
+  fi
+  "$venv/bin/python" benches/python/bench_select1.py
+}
+
+go_select1() {
+  if [ ! -f benches/go/main.go ]; then
+    log "benches/go is missing (the Go binding's benchmark): skipped"
+    return 1
+  fi
+  (cd benches/go && go run . -out ../results/go.json)
+}
+
+server_phase() {
+  [ -n "${SHAREDPOOL_TEST_DSN:-}" ] || { log "no SHAREDPOOL_TEST_DSN: run through tests/mariadb.sh"; exit 1; }
+  step "select1 C (C ABI vs raw libmariadb)" target/bench/select1 "${quick[@]}" --out "$results/select1_c.json"
+  step "select1 Rust (sharedpool vs r2d2+mysql vs raw)" peers select1 "${quick[@]}" --out "$results/select1_rust.json"
+  step "select1 Python (benches/python)" python_select1
+  step "select1 Go (benches/go)" go_select1
+  step "autoscaler" peers autoscaler "${quick[@]}" --out "$results/autoscaler.json"
+  step "storm" peers storm "${quick[@]}" --out "$results/storm.json"
+  step "reset cost" "$venv/bin/python" benches/reset_cost.py "${quick[@]}" --out "$results/reset_cost.json"
+}
+
+if [ "${1:-}" = server ]; then
+  server_phase
+  exit 0
+fi
+
+t_start=$(date +%s)
+rm -f "$status_file" "$results/timings.json"
+log "QUICK=$QUICK; results in $results, report in benches/RESULTS.md"
+step "build: make lib" make lib
+step "build: peers (cargo, crates.io)" cargo bench -q -p sharedpool --bench peers --no-run
+step "build: benches/c/select1.c" build_c
+step "install: Python peers and sharedpool into $venv (PyPI)" python_peers
+step "engine (no I/O)" peers engine "${quick[@]}" --out "$results/engine.json"
+step "server comparisons (one throwaway MariaDB)" tests/mariadb.sh run benches/run.sh server
+python3 - "$t_start" <<'PY'
+import json, sys, time, pathlib
+p = pathlib.Path("benches/results/timings.json")
+d = json.loads(p.read_text()) if p.exists() else {}
+d["total"] = {"seconds": round(time.time() - float(sys.argv[1]), 1), "exit": 0}
+p.write_text(json.dumps(d, indent=2) + "\n")
+PY
+report_py=python3
+[ -x "$venv/bin/python" ] && report_py="$venv/bin/python"
+step "report" "$report_py" benches/report.py
+log "done in $(($(date +%s) - t_start)) s; report: benches/RESULTS.md"
+if [ -s "$status_file" ]; then
+  log "these steps failed:"
+  sed 's/^/  /' "$status_file" >&2
+  exit 1
+fi
