@@ -451,10 +451,18 @@ impl Connection {
                     let f = &*fields.add(i);
                     let name =
                         std::slice::from_raw_parts(f.name.cast::<u8>(), f.name_length as usize);
+                    // BINARY_FLAG also marks text columns with a binary collation (utf8mb4_bin,
+                    // MariaDB's JSON): keep it on string columns only for the binary charset (63),
+                    // so callers can tell bytes from text by the flags.
+                    let text = matches!(f.type_ as u32, 15 | 245 | 247..=254) && f.charsetnr != 63;
                     Column {
                         name: String::from_utf8_lossy(name).into_owned(),
                         type_code: f.type_ as u32,
-                        flags: f.flags as u32,
+                        flags: if text {
+                            f.flags as u32 & !128
+                        } else {
+                            f.flags as u32
+                        },
                     }
                 })
                 .collect();
