@@ -1,6 +1,7 @@
-//! Result sets to Python values, by column type and flags (the cells come in the server's
-//! text form). Zero or invalid dates and datetimes (`0000-00-00`) become None, as in MySQLdb;
-//! text that is not valid UTF-8 comes back as bytes.
+//! Result sets to Python values, by column type and flags. Cells come in the server's text
+//! form; the library keeps BINARY_FLAG on string columns only for binary data (charset 63), so
+//! BINARY/VARBINARY/BLOB are bytes and text, JSON included, is str. Zero or invalid dates and
+//! datetimes (`0000-00-00`) become None, as in MySQLdb; text that is not UTF-8 comes back as bytes.
 
 use std::ffi::c_char;
 

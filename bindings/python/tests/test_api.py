@@ -95,7 +95,7 @@ def test_wrong_password_is_operational_error(dsn) -> None:
 
 
 def test_options_of_every_python_type_and_stats(open_pool) -> None:
-    pool = open_pool(max_size=3, min_idle=0, acquire_timeout_ms=2500.0, adaptive=False)
+    pool = open_pool(max_size=3, min_idle=0, acquire_timeout_ms=2500, headroom=1.25, adaptive=False)
     pool.query("SELECT 1")
     stats = pool.stats()
     assert set(stats) == {

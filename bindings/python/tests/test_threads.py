@@ -66,7 +66,7 @@ def test_64_threads_share_one_bounded_pool(dsn) -> None:
             pool.close()
 
     watcher = threading.Thread(target=watch, daemon=True)
-    keeper = sharedpool.open(hammered_dsn, pool_name=name, max_size=max_size)
+    keeper = sharedpool.open(hammered_dsn, pool_name=name, max_size=max_size, acquire_timeout_ms=60000)
     try:
         watcher.start()
         errors = run_threads(64, hammer)

@@ -15,7 +15,8 @@ through ``libsharedpool.so``::
 Errors follow PEP 249. Server errors carry ``errno`` and ``sqlstate``. A bad DSN or option, or
 use of a closed pool or connection, raises ``InterfaceError``; a wrong placeholder count or an
 unsupported parameter type raises ``ProgrammingError``. Zero dates (``0000-00-00``) come back as
-None; text columns with a binary collation and BINARY/VARBINARY/BLOB columns come back as bytes.
+None; BINARY/VARBINARY/BLOB/BIT columns come back as bytes, text (also with a binary collation,
+and JSON) as str.
 """
 
 from __future__ import annotations
