@@ -1,7 +1,7 @@
 //! The process-wide MySQL registry and the entry points the C ABI and bindings use.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -17,8 +17,10 @@ pub type MysqlPooled = Pooled<MysqlManager>;
 static REGISTRY: LazyLock<Registry<MysqlManager>> = LazyLock::new(Registry::new);
 
 /// The server's `wait_timeout` per pool key, read once by a probe connect on the first open
-/// (`None`: the probe could not connect, nothing is clamped).
-static WAIT_TIMEOUTS: LazyLock<Mutex<HashMap<String, Option<Duration>>>> =
+/// (inner `None`: the probe could not connect, nothing is clamped). Racing first opens of a
+/// key wait on the key's cell, so only one of them probes.
+type Probed = Arc<Mutex<Option<Option<Duration>>>>;
+static WAIT_TIMEOUTS: LazyLock<Mutex<HashMap<String, Probed>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Keeps `idle_timeout` and `max_lifetime` below the server's `wait_timeout` (90 % of it),
@@ -53,14 +55,19 @@ pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
     let (dsn, mut opts) = Dsn::parse_with_options(dsn, options)?;
     let key = dsn.key(&opts);
     let manager = MysqlManager::new(dsn, opts.clone())?;
-    let cached = WAIT_TIMEOUTS.lock().get(&key.id).copied();
+    let cell = WAIT_TIMEOUTS
+        .lock()
+        .entry(key.id.clone())
+        .or_default()
+        .clone();
+    let mut cached = cell.lock();
     let mut seed = None;
-    let wait_timeout = match cached {
+    let wait_timeout = match *cached {
         Some(w) => w,
         None => match manager.open() {
             Ok(conn) => {
                 let w = conn.wait_timeout();
-                WAIT_TIMEOUTS.lock().insert(key.id.clone(), w);
+                *cached = Some(w);
                 seed = Some(conn);
                 w
             }
@@ -71,11 +78,12 @@ pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
                      max_lifetime are not checked against it",
                     key.label
                 );
-                WAIT_TIMEOUTS.lock().insert(key.id.clone(), None);
+                *cached = Some(None);
                 None
             }
         },
     };
+    drop(cached);
     if let Some(w) = wait_timeout {
         let changed = clamp(&mut opts.pool, w);
         if !changed.is_empty() && seed.is_some() {

@@ -1,0 +1,56 @@
+//! Helpers shared by the real-server tests: the test DSN and a direct admin connection.
+#![allow(dead_code)]
+
+use sharedpool::mysql::{Connection, Dsn};
+use sharedpool::Options;
+
+/// The test server's DSN. Panics (never skips) when it is not set.
+pub fn dsn() -> String {
+    std::env::var("SHAREDPOOL_TEST_DSN").unwrap_or_else(|_| {
+        panic!(
+            "SHAREDPOOL_TEST_DSN is not set: run the MySQL tests through \
+             `tests/mariadb.sh run cargo test -p sharedpool --test 'mysql_*'`"
+        )
+    })
+}
+
+/// The test DSN with `query` appended (`a=b&c=d`).
+pub fn dsn_with(query: &str) -> String {
+    let d = dsn();
+    let sep = if d.contains('?') { '&' } else { '?' };
+    format!("{d}{sep}{query}")
+}
+
+/// A connection outside any pool, for looking at what the server sees.
+pub fn admin() -> Connection {
+    let d = Dsn::parse(&dsn()).expect("test DSN parses");
+    Connection::connect(&d, &Options::default()).expect("admin connection")
+}
+
+/// A single-value query on `c`, as text.
+pub fn scalar(c: &mut Connection, sql: &str) -> Option<String> {
+    let r = c.query(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    r.get_str(0, 0).map(str::to_string)
+}
+
+/// A global status counter.
+pub fn status(c: &mut Connection, name: &str) -> u64 {
+    let r = c
+        .query(
+            "SHOW GLOBAL STATUS LIKE ?",
+            &[sharedpool::mysql::Param::Text(name.as_bytes())],
+        )
+        .unwrap();
+    r.get_str(0, 1).unwrap().parse().unwrap()
+}
+
+/// Connections the server has for user `sp`, minus the one asking.
+pub fn sp_connections(c: &mut Connection) -> u64 {
+    scalar(
+        c,
+        "SELECT COUNT(*) - 1 FROM information_schema.PROCESSLIST WHERE USER = 'sp'",
+    )
+    .unwrap()
+    .parse()
+    .unwrap()
+}

@@ -1,0 +1,92 @@
+//! Connect settings: charset, LOCAL INFILE off, TLS modes, Unix socket and Go DSNs.
+
+mod mysql_common;
+
+use sharedpool::mysql::{Connection, Dsn};
+use sharedpool::{ErrorKind, Options};
+
+use mysql_common::{admin, dsn, scalar};
+
+fn connect(dsn: &str, opts: &[(&str, &str)]) -> sharedpool::Result<Connection> {
+    let (d, o) = Dsn::parse_with_options(dsn, opts)?;
+    Connection::connect(&d, &o)
+}
+
+#[test]
+fn defaults_charset_and_no_local_infile() {
+    let mut c = admin();
+    assert_eq!(
+        scalar(&mut c, "SELECT @@character_set_client").as_deref(),
+        Some("utf8mb4")
+    );
+    assert_eq!(scalar(&mut c, "SELECT DATABASE()").as_deref(), Some("sp"));
+    assert!(c.wait_timeout().is_some());
+    c.query("CREATE TEMPORARY TABLE li (a TEXT)", &[]).unwrap();
+    let e = c
+        .query("LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE li", &[])
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Server | ErrorKind::ConnectionLost),
+        "{e}"
+    );
+    assert_eq!(scalar(&mut admin(), "SELECT 1").as_deref(), Some("1"));
+    let mut c = connect(&dsn(), &[("charset", "latin1")]).unwrap();
+    assert_eq!(
+        scalar(&mut c, "SELECT @@character_set_client").as_deref(),
+        Some("latin1")
+    );
+}
+
+#[test]
+fn tls_modes_against_the_test_server() {
+    let have_ssl = scalar(&mut admin(), "SELECT @@have_ssl").unwrap_or_default();
+    for mode in ["disabled", "preferred"] {
+        let mut c = connect(&dsn(), &[("tls", mode)]).unwrap_or_else(|e| panic!("{mode}: {e}"));
+        assert_eq!(scalar(&mut c, "SELECT 1").as_deref(), Some("1"));
+    }
+    let r = connect(&dsn(), &[("tls", "required")]);
+    if have_ssl == "YES" {
+        r.expect("required works when the server has TLS");
+    } else {
+        let e = r.map(|_| ()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+        assert!(e.message().contains("tls=required"), "{e}");
+    }
+}
+
+#[test]
+fn go_dsn_unix_socket_and_unreachable_server() {
+    let d = Dsn::parse(&dsn()).unwrap();
+    let (host, port) = match &d.address {
+        sharedpool::mysql::Address::Tcp { host, port } => (host.clone(), *port),
+        _ => panic!("the test DSN is TCP"),
+    };
+    let go = format!("sp:sp-secret@tcp({host}:{port})/sp?charset=utf8mb4");
+    let mut c = connect(&go, &[]).unwrap();
+    assert_eq!(
+        scalar(&mut c, "SELECT CURRENT_USER()").as_deref(),
+        Some("sp@127.0.0.1")
+    );
+    let socket = std::env::var("SHAREDPOOL_TEST_SOCKET").expect("SHAREDPOOL_TEST_SOCKET");
+    let mut c = connect(&format!("sp:sp-secret@unix({socket})/sp"), &[]).unwrap();
+    assert_eq!(
+        scalar(&mut c, "SELECT CURRENT_USER()").as_deref(),
+        Some("sp@localhost")
+    );
+    let mut c = connect(
+        &format!("mysql://sp:sp-secret@localhost/sp?socket={socket}"),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(scalar(&mut c, "SELECT DATABASE()").as_deref(), Some("sp"));
+    // Nothing listens on port 1: a Connect error, quickly.
+    let e = connect(
+        "mysql://sp:sp-secret@127.0.0.1:1/sp",
+        &[("connect_timeout_ms", "2000")],
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+    assert!(!e.message().contains("sp-secret"));
+    let _ = Options::default();
+}
