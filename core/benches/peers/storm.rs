@@ -1,7 +1,7 @@
 //! Connection storm: a cold pool (`max_size=50`) hit by 50, 200 and 500 simultaneous requests
 //! while the server allows 60 connections, against naive clients that each open their own
-//! connection per request. Each request runs `SELECT SLEEP(0.005)` (a short query that holds
-//! its connection 5 ms, so demand really exceeds one connection).
+//! connection per request. Each request runs `SELECT SLEEP(0.05)`: it holds its connection
+//! 50 ms, so a storm's demand really exceeds the server's limit.
 
 use std::collections::BTreeMap;
 use std::sync::{Barrier, Mutex};
@@ -15,7 +15,7 @@ use crate::raw::{delta, RawConn, Server, Target};
 const MODES: [&str; 2] = ["sharedpool", "naive"];
 const SERVER_MAX_CONNECTIONS: u32 = 60;
 const POOL_MAX_SIZE: &str = "50";
-const REQUEST_SQL: &str = "SELECT SLEEP(0.005)";
+const REQUEST_SQL: &str = "SELECT SLEEP(0.05)";
 
 /// Sets the server's `max_connections` and puts the old value back on drop.
 struct MaxConnections<'a> {
@@ -51,7 +51,7 @@ fn storm(mode: &str, t: &Target, requests: usize, rep: usize) -> Result<Value, S
     };
     let barrier = Barrier::new(requests + 1);
     let results = Mutex::new(Vec::with_capacity(requests));
-    let start = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         for _ in 0..requests {
             let (barrier, results, pool) = (&barrier, &results, pool.as_ref());
             std::thread::Builder::new()
@@ -76,16 +76,20 @@ fn storm(mode: &str, t: &Target, requests: usize, rep: usize) -> Result<Value, S
                 .expect("spawn a request");
         }
         barrier.wait();
-        Instant::now()
     });
     drop(pool);
     let results = results.into_inner().unwrap();
+    // The storm starts when its first request leaves the barrier.
+    let start = results
+        .iter()
+        .map(|r| r.0)
+        .min()
+        .unwrap_or_else(Instant::now);
     let mut h = histogram();
     let mut first_result_ns = u64::MAX;
     let mut makespan_ns = 0u64;
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     for (t0, ns, r) in &results {
-        // Time since the storm began (threads leave the barrier within microseconds of each other).
         let since_start = (*t0 + Duration::from_nanos(*ns))
             .saturating_duration_since(start)
             .as_nanos() as u64;
