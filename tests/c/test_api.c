@@ -202,7 +202,10 @@ static void test_params_and_results(sp_conn *c) {
   CHECK(sp_conn_query(NULL, "SELECT 1", NULL, 0, &err) == NULL, "NULL conn");
   CHECK_CODE(err, SP_ERR_INVALID_ARGUMENT);
   sp_error_free(err), err = NULL;
-  CHECK(sp_conn_query(c, "SELECT 1", NULL, 0, NULL) != NULL || 1, "err may be NULL");
+  r = sp_conn_query(c, "SELECT 1", NULL, 0, NULL);
+  CHECK(r != NULL, "err may be NULL on success");
+  sp_result_free(r);
+  CHECK(sp_conn_query(c, "SELECT * FROM no_such_table", NULL, 0, NULL) == NULL, "NULL err");
 
   /* NULL results. */
   CHECK(sp_result_affected_rows(NULL) == 0 && sp_result_insert_id(NULL) == 0, "NULL r");

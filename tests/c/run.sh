@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The C tests of libsharedpool: builds tests/c/*.c with -Wall -Wextra -Werror against
+# include/sharedpool.h and target/release/libsharedpool.so, runs them against the test server,
+# runs them again under valgrind (no leaks, no errors), checks the header compiles as C++, and
+# installs into a temporary PREFIX to build the quick start with pkg-config (shared and static).
+#
+#   make test-c                          (builds the library, starts a throwaway MariaDB)
+#   tests/mariadb.sh run tests/c/run.sh  (the library already built with `make lib`)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+if [ -z "${SHAREDPOOL_TEST_DSN:-}" ]; then
+  echo "tests/c/run.sh: SHAREDPOOL_TEST_DSN is not set; run it under tests/mariadb.sh run" >&2
+  exit 2
+fi
+[ -f target/release/libsharedpool.so ] || { echo "run 'make lib' first" >&2; exit 2; }
+
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+out=target/ctest
+mkdir -p "$out"
+cflags=(-std=c11 -Wall -Wextra -Werror -g -O1 -Iinclude)
+libs=(-Ltarget/release -lsharedpool -lpthread "-Wl,-rpath,$root/target/release")
+tests=(test_api test_threads test_wait test_session)
+# Under valgrind: every test but the 100-thread one (valgrind runs threads one at a time).
+valgrind_tests=(test_api test_wait test_session)
+
+passed=0
+failed=0
+step() {
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "ok      $name"
+  else
+    failed=$((failed + 1))
+    echo "FAILED  $name"
+  fi
+}
+
+build() { "$CC" "${cflags[@]}" "tests/c/$1.c" "${libs[@]}" -o "$out/$1"; }
+run() { timeout 300 "$out/$1"; }
+run_valgrind() {
+  timeout 600 valgrind -q --error-exitcode=99 --leak-check=full \
+    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+    "$out/$1"
+}
+cxx_header() {
+  printf '#include "sharedpool.h"\nint main() { return sp_abi_version() >> 16 == SP_ABI_VERSION_MAJOR ? 0 : 1; }\n' |
+    "$CXX" -x c++ -std=c++11 -Wall -Wextra -Werror -Iinclude - "${libs[@]}" -o "$out/cxx_header" &&
+    "$out/cxx_header"
+}
+
+for t in "${tests[@]}" quickstart; do step "build $t" build "$t"; done
+step "header compiles and links as C++" cxx_header
+for t in "${tests[@]}"; do step "run $t" run "$t"; done
+step "run quickstart" bash -c "[ \"\$('$out/quickstart' \"\$SHAREDPOOL_TEST_DSN\")\" = 'hello, world' ]"
+if command -v valgrind >/dev/null; then
+  for t in "${valgrind_tests[@]}"; do step "valgrind $t" run_valgrind "$t"; done
+else
+  step "valgrind is installed (apt-get install valgrind)" false
+fi
+
+# Install into a temporary prefix and build the quick start the way a user would.
+prefix=$(mktemp -d "${TMPDIR:-/tmp}/sharedpool-prefix.XXXXXX")
+trap 'rm -rf "$prefix"' EXIT
+installed() {
+  make -s install PREFIX="$prefix" >/dev/null &&
+    [ -f "$prefix/include/sharedpool.h" ] && [ -f "$prefix/lib/libsharedpool.a" ] &&
+    [ -L "$prefix/lib/libsharedpool.so" ] && [ -f "$prefix/lib/libsharedpool.so.1" ] &&
+    [ -f "$prefix/lib/pkgconfig/sharedpool.pc" ]
+}
+pkg_shared() {
+  export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+  # shellcheck disable=SC2046
+  "$CC" -Wall -Wextra -Werror tests/c/quickstart.c $(pkg-config --cflags --libs sharedpool) \
+    -o "$out/quickstart_pkg" &&
+    readelf -d "$out/quickstart_pkg" | grep -q 'NEEDED.*\[libsharedpool\.so\.1\]' &&
+    [ "$(LD_LIBRARY_PATH="$prefix/lib" "$out/quickstart_pkg" "$SHAREDPOOL_TEST_DSN")" = "hello, world" ]
+}
+pkg_static() {
+  export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+  local flags
+  flags=$(pkg-config --static --cflags --libs sharedpool) || return 1
+  # shellcheck disable=SC2086
+  "$CC" -Wall -Wextra -Werror tests/c/quickstart.c ${flags/-lsharedpool/-l:libsharedpool.a} \
+    -o "$out/quickstart_static" &&
+    ! readelf -d "$out/quickstart_static" | grep -q libsharedpool &&
+    [ "$("$out/quickstart_static" "$SHAREDPOOL_TEST_DSN")" = "hello, world" ]
+}
+step "make install PREFIX=<tmp>" installed
+step "pkg-config build (shared, SONAME libsharedpool.so.1) runs" pkg_shared
+step "pkg-config --static build (libsharedpool.a) runs" pkg_static
+
+echo "test-c: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
