@@ -110,6 +110,7 @@ func (r *Rows) fetch(i int, vals []driver.Value) []driver.Value {
 		return vals
 	}
 	C.sp_go_row(r.res, C.size_t(i), C.size_t(n), &r.data[0], &r.lens[0], &r.present[0])
+	defer runtime.KeepAlive(r) // r's finalizer frees r.res: keep r alive while cells are read
 	for c := range n {
 		if r.present[c] == 0 {
 			vals[c] = nil
