@@ -131,3 +131,52 @@ pub(crate) fn text(s: &str) -> CString {
     CString::new(s)
         .unwrap_or_else(|_| CString::new(s.replace('\0', "\\0")).expect("no NUL bytes are left"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{sp_error_code, sp_error_free, sp_error_message};
+
+    #[test]
+    fn a_panic_becomes_an_internal_error_and_never_unwinds() {
+        let mut err: *mut sp_error = ptr::null_mut();
+        let p: *mut u8 = call("sp_test", &mut err, || panic!("boom"));
+        assert!(p.is_null());
+        assert_eq!(sp_error_code(err), sp_code::SP_ERR_INTERNAL);
+        // SAFETY: a live error's message is a NUL-terminated string until the free below.
+        let msg = unsafe { CStr::from_ptr(sp_error_message(err)) };
+        assert_eq!(
+            msg.to_str().unwrap(),
+            "sp_test: internal error (caught panic: boom)"
+        );
+        sp_error_free(err);
+        let code = call_code("sp_test", ptr::null_mut(), || panic!("{}", 42));
+        assert_eq!(code, sp_code::SP_ERR_INTERNAL);
+        assert_eq!(infallible(7, || panic!("x")), 7);
+    }
+
+    #[test]
+    fn errors_are_stored_only_on_failure() {
+        let mut err: *mut sp_error = ptr::null_mut();
+        assert_eq!(call_code("t", &mut err, || Ok(())), sp_code::SP_OK);
+        assert!(err.is_null());
+        let code = call_code("t", &mut err, || {
+            Err(Error::new(ErrorKind::Timeout, "slow"))
+        });
+        assert_eq!(code, sp_code::SP_ERR_TIMEOUT);
+        assert_eq!(sp_error_code(err), sp_code::SP_ERR_TIMEOUT);
+        sp_error_free(err);
+    }
+
+    #[test]
+    fn strings_are_checked() {
+        // SAFETY: NULL and static NUL-terminated strings.
+        unsafe {
+            assert!(arg_str("t", "sql", ptr::null()).is_err());
+            assert!(arg_str("t", "sql", c"\xff".as_ptr()).is_err());
+            assert_eq!(arg_str("t", "sql", c"ok".as_ptr()).unwrap(), "ok");
+            assert_eq!(arg_opt_str("t", "label", ptr::null()).unwrap(), None);
+        }
+        assert_eq!(text("a\0b").to_str().unwrap(), "a\\0b");
+    }
+}

@@ -147,7 +147,7 @@ mod tests {
             len: 6,
         };
         // SAFETY: writing a raw C int over the enum field, as C could.
-        unsafe { addr_of!(p.kind).cast::<u32>().cast_mut().write(kind) };
+        unsafe { std::ptr::addr_of_mut!(p.kind).cast::<u32>().write(kind) };
         p
     }
 

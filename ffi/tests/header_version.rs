@@ -21,9 +21,18 @@ fn define<'a>(header: &'a str, name: &str) -> &'a str {
 #[test]
 fn version_macros_match_cargo_toml() {
     let header = read("../include/sharedpool.h");
-    assert_eq!(define(&header, "SHAREDPOOL_VERSION_MAJOR"), env!("CARGO_PKG_VERSION_MAJOR"));
-    assert_eq!(define(&header, "SHAREDPOOL_VERSION_MINOR"), env!("CARGO_PKG_VERSION_MINOR"));
-    assert_eq!(define(&header, "SHAREDPOOL_VERSION_PATCH"), env!("CARGO_PKG_VERSION_PATCH"));
+    assert_eq!(
+        define(&header, "SHAREDPOOL_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MAJOR")
+    );
+    assert_eq!(
+        define(&header, "SHAREDPOOL_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_MINOR")
+    );
+    assert_eq!(
+        define(&header, "SHAREDPOOL_VERSION_PATCH"),
+        env!("CARGO_PKG_VERSION_PATCH")
+    );
     assert_eq!(
         define(&header, "SHAREDPOOL_VERSION"),
         format!("\"{}\"", env!("CARGO_PKG_VERSION"))
@@ -48,5 +57,8 @@ fn header_functions_are_the_symbol_list() {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(String::from)
         .collect();
-    assert_eq!(declared, listed, "include/sharedpool.h and ffi/symbols.txt differ");
+    assert_eq!(
+        declared, listed,
+        "include/sharedpool.h and ffi/symbols.txt differ"
+    );
 }
