@@ -195,6 +195,11 @@ impl<M: ManageConnection> Registry<M> {
             while matches!(&*slot, Slot::Creating) {
                 entry.ready.wait(&mut slot);
             }
+            if matches!(&*slot, Slot::Live { pool, .. } if pool.is_closed()) {
+                // Closed directly through a reference: never hand it out again; the
+                // references still held keep their closed pool.
+                *slot = Slot::Dead;
+            }
             match &mut *slot {
                 Slot::Live {
                     pool, refs, linger, ..

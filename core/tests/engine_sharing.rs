@@ -108,3 +108,21 @@ fn cloned_refs_count_too() {
     assert!(!b.is_closed());
     assert_eq!(b.refs(), 1);
 }
+
+#[test]
+fn a_pool_closed_through_a_reference_is_never_handed_out_again() {
+    let reg = Registry::new();
+    let opts = Options::default();
+    let a = reg
+        .open(&key("k"), &opts, || Ok(FakeManager::new()))
+        .unwrap();
+    a.close();
+    let b = reg
+        .open(&key("k"), &opts, || Ok(FakeManager::new()))
+        .unwrap();
+    assert!(!b.is_closed(), "a fresh pool");
+    assert!(b.acquire().is_ok());
+    drop(a); // releasing the old reference leaves the new pool alone
+    assert!(!b.is_closed());
+    assert_eq!(b.stats().refs, 1);
+}

@@ -51,6 +51,7 @@ impl<M: ManageConnection> Shared<M> {
         }
         let mut st = self.state.lock();
         st.counters.arrivals += 1;
+        let mut now = start;
         loop {
             if st.closed {
                 return Err(self.closed_error());
@@ -61,12 +62,12 @@ impl<M: ManageConnection> Shared<M> {
             let Some(idle) = st.idle.pop_back() else {
                 break;
             };
-            let now = Instant::now();
             if idle.conn.expired(now) {
                 st.closing += 1;
                 drop(st);
                 self.retire(vec![(idle.conn, Reason::Lifetime)]);
                 st = self.state.lock();
+                now = Instant::now();
                 continue;
             }
             if now.saturating_duration_since(idle.since) < self.config.validation_idle {
@@ -86,8 +87,9 @@ impl<M: ManageConnection> Shared<M> {
             let reason = if valid { Reason::Pool } else { Reason::Broken };
             self.retire(vec![(conn, reason)]);
             st = self.state.lock();
+            now = Instant::now();
         }
-        if let Some(e) = st.fail_fast(Instant::now()) {
+        if let Some(e) = st.fail_fast(now) {
             return Err(e);
         }
         self.wait(st, how, timeout, start)

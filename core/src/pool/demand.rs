@@ -74,9 +74,10 @@ impl Demand {
     }
 }
 
-/// ⌈L × headroom⌉ clamped to [min_idle, max_size].
+/// ⌈L × headroom⌉ clamped to [min_idle, max_size]; a hundredth of a connection is noise
+/// (a decayed average never reaches zero exactly).
 pub(crate) fn recommended_size(load: f64, config: &PoolConfig) -> u32 {
-    let want = (load * config.headroom - 1e-9).ceil().max(0.0);
+    let want = (load * config.headroom - 0.01).ceil().max(0.0);
     let want = if want > u32::MAX as f64 {
         u32::MAX
     } else {
