@@ -100,3 +100,8 @@ QUICK ?= 0
 .PHONY: bench
 bench: deps ## benchmarks against the peers, one run, one MariaDB -> benches/RESULTS.md (QUICK=1: short CI run)
 	QUICK=$(QUICK) benches/run.sh
+
+.PHONY: demo
+demo: deps ## 100 autoscaler components, own connections vs one shared pool, on a throwaway MariaDB
+	$(CARGO) build -p sharedpool --example autoscaler_demo
+	tests/mariadb.sh run $(CARGO) run -q -p sharedpool --example autoscaler_demo

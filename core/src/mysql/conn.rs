@@ -300,6 +300,7 @@ impl Connection {
     }
 
     /// The server's connection id (`CONNECTION_ID()`).
+    #[allow(clippy::useless_conversion)] // c_ulong is 32 bits on some targets
     pub fn connection_id(&self) -> u64 {
         // SAFETY: the handle is valid for the life of `self`.
         u64::from(unsafe { sys::mysql_thread_id(self.raw()) })
