@@ -60,3 +60,27 @@ fn timeout_counts_every_waiter() {
     );
     assert!(errors.iter().all(|e| e.kind() == ErrorKind::Timeout));
 }
+
+#[test]
+fn a_timed_out_waiter_does_not_waste_the_connect() {
+    let m = FakeManager::with_connect_delay(Duration::from_millis(150));
+    let pool = Pool::new(m.clone(), config(2), "slow-connect");
+    let e = pool
+        .acquire_with(&Acquire {
+            timeout: Some(Duration::from_millis(20)),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    assert!(
+        e.message().contains("open=1"),
+        "the connect in flight counts: {e:?}"
+    );
+    assert!(common::eventually(Duration::from_secs(3), || pool
+        .stats()
+        .idle
+        == 1));
+    let c = pool.acquire().unwrap();
+    assert_eq!(c.id, 1, "the connect made for the timed-out waiter is used");
+    assert_eq!(m.fake.connects.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

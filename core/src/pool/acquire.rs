@@ -88,6 +88,9 @@ impl<M: ManageConnection> Shared<M> {
             self.retire(vec![(conn, reason)]);
             st = self.state.lock();
             now = Instant::now();
+            if now.saturating_duration_since(start) >= timeout {
+                break; // out of time: the wait below reports the timeout
+            }
         }
         if let Some(e) = st.fail_fast(now) {
             return Err(e);
