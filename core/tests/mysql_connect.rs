@@ -90,3 +90,35 @@ fn go_dsn_unix_socket_and_unreachable_server() {
     assert!(!e.message().contains("sp-secret"));
     let _ = Options::default();
 }
+
+#[test]
+fn idle_timeout_and_max_lifetime_stay_below_wait_timeout() {
+    let pool = sharedpool::open(
+        &mysql_common::dsn_with("pool_name=wait_timeout&idle_timeout_ms=0"),
+        &[("init_sql", "SET SESSION wait_timeout = 60")],
+    )
+    .unwrap();
+    let cfg = pool.config();
+    assert_eq!(
+        cfg.idle_timeout,
+        std::time::Duration::from_secs(54),
+        "{cfg:?}"
+    );
+    assert_eq!(
+        cfg.max_lifetime,
+        std::time::Duration::from_secs(54),
+        "{cfg:?}"
+    );
+    let mut c = pool.acquire().unwrap();
+    assert_eq!(
+        scalar(&mut c, "SELECT @@wait_timeout").as_deref(),
+        Some("60")
+    );
+    // A second open with the same options agrees with the live pool (no conflict).
+    let again = sharedpool::open(
+        &mysql_common::dsn_with("pool_name=wait_timeout&idle_timeout_ms=0"),
+        &[("init_sql", "SET SESSION wait_timeout = 60")],
+    )
+    .unwrap();
+    assert_eq!(again.stats().refs, 2);
+}

@@ -138,12 +138,12 @@ pub(crate) fn ensure_thread() {
             log::error!("sharedpool: mysql_library_init failed ({rc})");
         }
     });
-    if THREAD_READY.with(|r| r.get()) {
+    // `try_with`: during thread teardown the flags may already be gone; then do nothing.
+    if THREAD_READY.try_with(|r| r.replace(true)).unwrap_or(true) {
         return;
     }
     // SAFETY: the library is initialised above; mysql_thread_init is idempotent per thread.
     unsafe { sys::mysql_thread_init() };
-    THREAD_READY.with(|r| r.set(true));
     // Touch the guard so its destructor runs at thread exit (ignored if already torn down).
     let _ = THREAD_GUARD.try_with(|_| ());
 }
