@@ -55,6 +55,13 @@ type Rows struct {
 }
 
 func newRows(res *C.sp_result) *Rows {
+	r := readRows(res)
+	runtime.SetFinalizer(r, (*Rows).finalize)
+	return r
+}
+
+// readRows reads res's shape and columns, without the finalizer a returned *Rows needs.
+func readRows(res *C.sp_result) *Rows {
 	var ncols, nrows C.size_t
 	C.sp_go_shape(res, &ncols, &nrows)
 	n := int(ncols)
@@ -78,7 +85,6 @@ func newRows(res *C.sp_result) *Rows {
 			r.flags[i] = uint32(flags[i])
 		}
 	}
-	runtime.SetFinalizer(r, (*Rows).finalize)
 	return r
 }
 
@@ -163,6 +169,11 @@ func (r *Rows) Close() error {
 	return nil
 }
 
+func (r *Rows) free() {
+	C.sp_result_free(r.res)
+	r.res = nil
+}
+
 func (r *Rows) finalize() {
 	if r.res != nil {
 		C.sp_result_free(r.res)
@@ -193,8 +204,8 @@ func (r *Row) Err() error { return r.err }
 
 // rowOf reads the first row of res and frees it.
 func rowOf(res *C.sp_result) *Row {
-	rows := newRows(res)
-	defer rows.Close()
+	rows := readRows(res) // freed below, so no finalizer
+	defer rows.free()
 	row := &Row{cols: rows.cols}
 	if rows.nrows > 0 {
 		row.vals = rows.fetch(0, nil)
