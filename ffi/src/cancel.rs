@@ -116,7 +116,8 @@ pub extern "C" fn sp_cancel_trigger(c: *const sp_cancel) {
     })
 }
 
-/// Frees a token. NULL is fine; must not be called twice, nor while an acquire uses it.
+/// Frees a token. NULL is fine; must not be called twice, nor while an acquire or a trigger
+/// on another thread uses it.
 #[no_mangle]
 pub extern "C" fn sp_cancel_free(c: *mut sp_cancel) {
     infallible((), || {

@@ -14,7 +14,9 @@ use crate::result::sp_result;
 
 /// A connection borrowed from a pool by `sp_pool_acquire`, given back by `sp_conn_release`
 /// (or closed by `sp_conn_discard`). Use it from one thread at a time (calls on one `sp_conn`
-/// from several threads are serialised, never undefined, but interleave statements).
+/// from several threads are serialised, never undefined, but interleave statements). Like
+/// `sp_pool`, checked against a table of live handles: a released `sp_conn` gives
+/// `SP_ERR_INVALID_ARGUMENT`, and a second release is ignored.
 pub struct sp_conn {
     /// `None` once given back (a release racing a call in progress).
     conn: Mutex<Option<MysqlPooled>>,

@@ -70,7 +70,7 @@ pub extern "C" fn sp_options_set(
 }
 
 /// Frees an option set. NULL is fine; must not be called twice for one set.
-/// Pools opened with it do not need it any more.
+/// Pools opened with it do not need it any more. Not while another thread uses `o`.
 #[no_mangle]
 pub extern "C" fn sp_options_free(o: *mut sp_options) {
     infallible((), || {

@@ -18,7 +18,9 @@ use crate::stats::{self, sp_stats};
 
 /// A counted reference to the process-wide pool of one MySQL target. Opened by
 /// `sp_pool_open`, released by `sp_pool_release`. Thread-safe: one `sp_pool` may be used by
-/// any number of threads at once.
+/// any number of threads at once. Every call first looks the handle up in a table of live
+/// handles: a released (or never opened) `sp_pool` gives `SP_ERR_INVALID_ARGUMENT` instead of
+/// undefined behaviour; only a stale pointer whose address a newer handle reuses goes unseen.
 pub struct sp_pool {
     pool: MysqlPool,
 }
@@ -70,7 +72,8 @@ pub extern "C" fn sp_pool_open(
 /// Releases one reference. The last release closes the pool: idle connections close, borrowed
 /// ones close when they come back (releasing with connections still borrowed is safe, and so
 /// is using and releasing those connections afterwards). NULL is fine; a second release of
-/// the same handle is detected and ignored. Thread-safe.
+/// the same handle is detected and ignored. Thread-safe; a call on the same handle still
+/// running in another thread keeps the reference until it returns.
 #[no_mangle]
 pub extern "C" fn sp_pool_release(p: *mut sp_pool) {
     infallible((), || drop(pools().remove(p)))
