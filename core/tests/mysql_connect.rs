@@ -122,3 +122,20 @@ fn idle_timeout_and_max_lifetime_stay_below_wait_timeout() {
     .unwrap();
     assert_eq!(again.stats().refs, 2);
 }
+
+#[test]
+fn init_sql_runs_and_may_not_change_the_charset() {
+    let mut c = connect(&dsn(), &[("init_sql", "SET @from_init = 'yes'")]).unwrap();
+    assert_eq!(scalar(&mut c, "SELECT @from_init").as_deref(), Some("yes"));
+    let e = connect(&dsn(), &[("init_sql", "SET NAMES latin1")])
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidOption, "{e}");
+    let e = connect(&dsn(), &[("init_sql", "SELEKT")])
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(e.server_errno(), 1064, "{e}");
+    assert!(e.message().contains("init_sql"), "{e}");
+    let mut c = connect(&dsn(), &[("charset", "utf8")]).unwrap();
+    assert_eq!(scalar(&mut c, "SELECT 'ok'").as_deref(), Some("ok"));
+}

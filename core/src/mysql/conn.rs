@@ -27,6 +27,20 @@ fn may_change_session_unseen(sql: &[u8]) -> bool {
         || sql.windows(8).any(|w| w.eq_ignore_ascii_case(b"GET_LOCK"))
 }
 
+/// Does the server's charset name `server` match the requested `wanted` (`utf8` is an alias
+/// of `utf8mb3` on recent servers)?
+fn same_charset(server: &str, wanted: &str) -> bool {
+    let norm = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        if s == "utf8" {
+            "utf8mb3".to_string()
+        } else {
+            s
+        }
+    };
+    norm(server) == norm(wanted)
+}
+
 /// One MySQL connection. Not shared between threads; moves between them freely.
 pub struct Connection {
     raw: NonNull<MYSQL>,
@@ -233,7 +247,20 @@ impl Connection {
         };
         conn.setup_session()
             .map_err(|e| e.context(format_args!("setting up a session on {}", conn.label)))?;
-        let r = conn.query("SELECT @@SESSION.wait_timeout", &[])?;
+        let r = conn.query("SELECT @@SESSION.wait_timeout, @@character_set_client", &[])?;
+        let cs = r.get_str(0, 1).unwrap_or_default();
+        if !same_charset(cs, &se.charset) {
+            // Escaping follows the charset the client library negotiated; a different one on
+            // the server (e.g. `SET NAMES` in init_sql) would make escaping unsafe.
+            return Err(Error::new(
+                ErrorKind::InvalidOption,
+                format!(
+                    "{}: the session's character set is {cs:?}, not {:?}; set it with the \
+                     charset option, not SET NAMES in init_sql",
+                    conn.label, se.charset
+                ),
+            ));
+        }
         conn.wait_timeout = r
             .get_str(0, 0)
             .and_then(|s| s.parse::<u64>().ok())
