@@ -163,17 +163,23 @@ impl<M: ManageConnection> Shared<M> {
             token.register(wake).map(|id| (token, id))
         }));
         let mut st = self.state.lock();
+        let mut interrupted = false;
         loop {
+            let cancelled = interrupted || how.cancel.is_some_and(|c| c.is_cancelled());
             let delivered = waiter.slot.lock().take();
+            if cancelled {
+                st.remove_waiter(&waiter);
+                st.counters.cancelled += 1;
+                if let Some(Ok(conn)) = delivered {
+                    // Handed over just as the wait was cancelled: it goes back, not lost.
+                    self.give_back(st, conn);
+                }
+                return Err(cancelled_error(&self.name));
+            }
             match delivered {
                 Some(Ok(conn)) => return Ok(self.hand_out(st, conn, how, start, true)),
                 Some(Err(e)) => return Err(e),
                 None => {}
-            }
-            if how.cancel.is_some_and(|c| c.is_cancelled()) {
-                st.remove_waiter(&waiter);
-                st.counters.cancelled += 1;
-                return Err(cancelled_error(&self.name));
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
@@ -191,19 +197,23 @@ impl<M: ManageConnection> Shared<M> {
                 None => waiter.cv.wait(&mut st),
             }
             if let Some(interrupt) = how.interrupt {
-                if waiter.slot.lock().is_some() {
-                    continue;
-                }
-                let hit = MutexGuard::unlocked(&mut st, || {
+                // Called without the pool lock: it may run arbitrary code (Python signals).
+                interrupted = MutexGuard::unlocked(&mut st, || {
                     catch_unwind(AssertUnwindSafe(interrupt)).unwrap_or(true)
                 });
-                let delivered = waiter.slot.lock().is_some();
-                if hit && !delivered {
-                    st.remove_waiter(&waiter);
-                    st.counters.cancelled += 1;
-                    return Err(cancelled_error(&self.name));
-                }
             }
+        }
+    }
+
+    /// Returns a connection nobody took to the pool: to the oldest waiter or idle, or
+    /// closes it (outside the lock) when the pool has closed meanwhile.
+    fn give_back(&self, mut st: Guard<'_, M::Connection>, conn: Conn<M::Connection>) {
+        if st.closed {
+            st.closing += 1;
+            drop(st);
+            self.retire(vec![(conn, Reason::Pool)]);
+        } else {
+            st.put(conn, Instant::now());
         }
     }
 

@@ -7,6 +7,17 @@
 //! connection goes straight to the oldest waiter. Idle connections are reused most recently
 //! returned first (as HikariCP and Go's database/sql do): the hot set stays small and warm,
 //! and the surplus at the cold end ages out through `idle_timeout`.
+//!
+//! Failing connects back off exponentially with jitter (50 ms doubling to 5 s, one connect
+//! at a time while failing). While they fail and no connection can come back (none open,
+//! or the failure was `Auth`), waiters are failed with the connect error and new acquirers
+//! get it at once instead of sitting out their timeout; when connections are open, waiters
+//! wait, and a timeout names the last connect error. The first success ends it all.
+//!
+//! Background work ([`maintenance`], one thread per pool, and the connector threads) holds
+//! only a `Weak` reference between steps, so it never keeps a pool alive. After `fork()`,
+//! the child forgets inherited connections without I/O and restarts its threads lazily
+//! (a fork while another thread holds the pool lock is not supported, as with any mutex).
 
 mod acquire;
 mod approval;
