@@ -138,3 +138,42 @@ fn no_session_state_bleeds_into_the_next_borrower() {
     );
     let _ = pool.query("SELECT ?", &[Param::Int(1)]).unwrap();
 }
+
+#[test]
+fn committed_transactions_are_clean_and_open_ones_cost_one_rollback() {
+    let pool = single("txn");
+    pool.query(
+        "CREATE TABLE IF NOT EXISTS sp.txn (v INT) ENGINE=InnoDB",
+        &[],
+    )
+    .unwrap();
+    let base = pool.stats().resets_total;
+    {
+        let mut c = pool.acquire().unwrap();
+        c.query("BEGIN", &[]).unwrap();
+        c.query("INSERT INTO sp.txn VALUES (1)", &[]).unwrap();
+        c.query("COMMIT", &[]).unwrap();
+        assert!(
+            !c.needs_reset(),
+            "a committed transaction leaves the session clean"
+        );
+    }
+    assert_eq!(pool.stats().resets_total, base);
+    {
+        let mut c = pool.acquire().unwrap();
+        c.query("BEGIN", &[]).unwrap();
+        c.query("INSERT INTO sp.txn VALUES (2)", &[]).unwrap();
+        assert!(c.needs_reset());
+    }
+    assert_eq!(pool.stats().resets_total, base + 1);
+    let mut c = pool.acquire().unwrap();
+    assert_eq!(
+        c.query(
+            "SELECT @@in_transaction, COUNT(*) FROM sp.txn WHERE v = 2",
+            &[]
+        )
+        .unwrap()
+        .get_str(0, 1),
+        Some("0")
+    );
+}

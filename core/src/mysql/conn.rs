@@ -529,13 +529,15 @@ impl Connection {
         let raw = self.raw();
         let status = ffi::server_status(raw);
         if let Some(st) = status {
-            if st & status::SESSION_STATE_CHANGED != 0 {
-                self.dirty = true;
-            }
             self.in_transaction = st & (status::IN_TRANS | status::IN_TRANS_READONLY) != 0;
-        }
-        if status.is_some() && !ok_packet {
-            return;
+            if !ok_packet {
+                // The flag is also set when only the transaction state moved (any statement
+                // inside a transaction); it can't be told apart here, so count it as dirty.
+                if st & status::SESSION_STATE_CHANGED != 0 {
+                    self.dirty = true;
+                }
+                return;
+            }
         }
         let mut data: *const c_char = std::ptr::null();
         let mut len: usize = 0;
