@@ -13,6 +13,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -45,6 +46,8 @@ const (
 	typeBit        = 16
 	typeJSON       = 245
 	typeNewDecimal = 246
+	typeEnum       = 247
+	typeSet        = 248
 	typeTinyBlob   = 249
 	typeMediumBlob = 250
 	typeLongBlob   = 251
@@ -257,4 +260,43 @@ func parseTime(s string) (time.Time, bool) {
 	}
 	t, err := time.ParseInLocation(layout, s, time.UTC)
 	return t, err == nil
+}
+
+var typeNames = map[uint32]string{
+	typeDecimal: "DECIMAL", typeNewDecimal: "DECIMAL", typeTiny: "TINYINT", typeShort: "SMALLINT",
+	typeLong: "INT", typeInt24: "MEDIUMINT", typeLongLong: "BIGINT", typeFloat: "FLOAT",
+	typeDouble: "DOUBLE", typeNull: "NULL", typeTimestamp: "TIMESTAMP", typeDate: "DATE",
+	typeNewDate: "DATE", typeTime: "TIME", typeDateTime: "DATETIME", typeYear: "YEAR",
+	typeVarChar: "VARCHAR", typeBit: "BIT", typeJSON: "JSON", typeEnum: "ENUM", typeSet: "SET",
+	typeTinyBlob: "TINYBLOB", typeMediumBlob: "MEDIUMBLOB", typeLongBlob: "LONGBLOB",
+	typeBlob: "BLOB", typeVarString: "VARCHAR", typeString: "CHAR", typeGeometry: "GEOMETRY",
+}
+
+// typeName is the database type name of a column, "UNSIGNED " prefixed for unsigned integers
+// and TEXT/BINARY/VARBINARY for the string types by their binary flag.
+func typeName(typ, flags uint32) string {
+	name, ok := typeNames[typ]
+	if !ok {
+		return ""
+	}
+	bin := flags&flagBinary != 0
+	switch typ {
+	case typeTiny, typeShort, typeLong, typeInt24, typeLongLong:
+		if flags&flagUnsigned != 0 {
+			return "UNSIGNED " + name
+		}
+	case typeTinyBlob, typeMediumBlob, typeLongBlob, typeBlob:
+		if !bin {
+			return strings.Replace(name, "BLOB", "TEXT", 1)
+		}
+	case typeVarString, typeVarChar:
+		if bin {
+			return "VARBINARY"
+		}
+	case typeString:
+		if bin {
+			return "BINARY"
+		}
+	}
+	return name
 }

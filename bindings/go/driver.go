@@ -325,6 +325,8 @@ func named(args []driver.Value) []driver.NamedValue {
 // driverRows adapts Rows to driver.Rows.
 type driverRows struct{ r *Rows }
 
+var _ driver.RowsColumnTypeDatabaseTypeName = driverRows{}
+
 func (r driverRows) Columns() []string { return r.r.cols }
 func (r driverRows) Close() error      { return r.r.Close() }
 
@@ -334,4 +336,9 @@ func (r driverRows) Next(dest []driver.Value) error {
 	}
 	copy(dest, r.r.cur)
 	return nil
+}
+
+// DatabaseTypeName names the column's MySQL type, as go-sql-driver/mysql does.
+func (r driverRows) ColumnTypeDatabaseTypeName(i int) string {
+	return typeName(r.r.types[i], r.r.flags[i])
 }

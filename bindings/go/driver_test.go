@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -107,6 +108,23 @@ func TestDatabaseSQLBasics(t *testing.T) {
 	}
 	if _, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelLinearizable}); err == nil {
 		t.Error("an isolation level MySQL lacks was accepted")
+	}
+
+	ctRows, err := db.Query("SELECT CAST(18446744073709551615 AS UNSIGNED), 'x', CAST('b' AS BINARY), 2.5e0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cts, err := ctRows.ColumnTypes()
+	ctRows.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ct := range cts {
+		names = append(names, ct.DatabaseTypeName())
+	}
+	if strings.Join(names, ",") != "UNSIGNED BIGINT,VARCHAR,VARBINARY,DOUBLE" {
+		t.Errorf("DatabaseTypeName: %v", names)
 	}
 
 	var me *sharedpool.MySQLError

@@ -25,7 +25,7 @@ func newTenantScaler(dsn string) (*tenantScaler, error) {
 	}
 	return &tenantScaler{
 		pool:   pool,
-		query:  "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?",
+		query:  "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?, ?)",
 		target: 1,
 	}, nil
 }
@@ -33,7 +33,7 @@ func newTenantScaler(dsn string) (*tenantScaler, error) {
 // GetMetric runs the metric query, waiting at most until ctx ends for a connection.
 func (s *tenantScaler) GetMetric(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, s.query, "sp%").Scan(&n)
+	err := s.pool.QueryRow(ctx, s.query, "sp", "sp_other").Scan(&n)
 	return n, err
 }
 
