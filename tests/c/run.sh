@@ -23,8 +23,7 @@ mkdir -p "$out"
 cflags=(-std=c11 -Wall -Wextra -Werror -g -O1 -Iinclude)
 libs=(-Ltarget/release -lsharedpool -lpthread "-Wl,-rpath,$root/target/release")
 tests=(test_api test_threads test_wait test_session)
-# Under valgrind: every test but the 100-thread one (valgrind runs threads one at a time).
-valgrind_tests=(test_api test_wait test_session)
+valgrind_tests=("${tests[@]}")
 
 passed=0
 failed=0
@@ -53,8 +52,14 @@ cxx_header() {
     "$out/cxx_header"
 }
 
+c99_header() {
+  printf '#include "sharedpool.h"\nint main(void) { return (int)sizeof(sp_stats) == 0; }\n' |
+    "$CC" -x c -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only -
+}
+
 for t in "${tests[@]}" quickstart; do step "build $t" build "$t"; done
-step "header compiles and links as C++" cxx_header
+step "header compiles as C++ (extern \"C\") and links" cxx_header
+step "header compiles as pedantic C99" c99_header
 for t in "${tests[@]}"; do step "run $t" run "$t"; done
 step "run quickstart" bash -c "[ \"\$('$out/quickstart' \"\$SHAREDPOOL_TEST_DSN\")\" = 'hello, world' ]"
 if command -v valgrind >/dev/null; then
