@@ -514,6 +514,7 @@ impl Connection {
             if let Some(e) = err {
                 return Err(e);
             }
+            r.shrink();
             let affected = sys::mysql_affected_rows(raw);
             r.set_counts(if affected == u64::MAX { 0 } else { affected }, 0);
             Ok(r)

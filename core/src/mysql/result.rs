@@ -51,6 +51,13 @@ impl QueryResult {
         self.rows += 1;
     }
 
+    /// Gives back the spare capacity left by growth once every row is in.
+    pub(crate) fn shrink(&mut self) {
+        self.data.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self.nulls.shrink_to_fit();
+    }
+
     pub(crate) fn set_counts(&mut self, affected_rows: u64, insert_id: u64) {
         self.affected_rows = affected_rows;
         self.insert_id = insert_id;
