@@ -144,7 +144,9 @@ impl<M: ManageConnection> Registry<M> {
     /// Returns a counted reference to the pool for `key`, creating it with `make_manager` and
     /// `options.pool` on first use. A live pool with different sizing options is a
     /// `ConfigConflict` error naming each differing field, unless `options.on_conflict` is
-    /// `Reuse`. Racing opens of one key create exactly one pool.
+    /// `Reuse`; a lingering pool (no references left) with different settings is closed and
+    /// replaced instead. Racing opens of one key create exactly one pool, calling
+    /// `make_manager` once; the registry lock is never held while it runs.
     pub fn open<F>(&self, key: &PoolKey, options: &Options, make_manager: F) -> Result<PoolRef<M>>
     where
         F: FnOnce() -> Result<M>,
@@ -206,6 +208,11 @@ impl<M: ManageConnection> Registry<M> {
                 } => {
                     if options.on_conflict == OnConflict::Error {
                         let diff = pool.config().differences(&options.pool);
+                        if !diff.is_empty() && *refs == 0 {
+                            // Lingering, nobody holds it: replace it with the settings asked for.
+                            entry.kill(slot);
+                            continue;
+                        }
                         if !diff.is_empty() {
                             return Err(conflict(&key.label, &diff));
                         }

@@ -74,3 +74,19 @@ fn lingering_pool_closes_after_linger() {
     assert!(eventually(Duration::from_secs(2), || pool.is_closed()));
     assert_eq!(m.fake.live.load(SeqCst), 0);
 }
+
+#[test]
+fn a_lingering_pool_is_replaced_by_an_open_with_other_settings() {
+    let reg = Registry::new();
+    let m = FakeManager::new();
+    let a = reg.open(&key(), &opts("5000"), || Ok(m.clone())).unwrap();
+    drop(a.acquire().unwrap());
+    let old = (*a).clone();
+    drop(a);
+    assert!(!old.is_closed(), "lingering");
+    let other = Options::from_pairs([("linger_ms", "5000"), ("max_size", "3")]).unwrap();
+    let b = reg.open(&key(), &other, || Ok(FakeManager::new())).unwrap();
+    assert!(old.is_closed(), "nobody held it: replaced, not a conflict");
+    assert_eq!(b.config().max_size, 3);
+    assert_eq!(m.fake.live.load(SeqCst), 0);
+}
