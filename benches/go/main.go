@@ -18,8 +18,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,7 +36,7 @@ const maxConns = 8
 type run struct {
 	OpsPerSec          float64 `json:"ops_per_sec"`
 	Errors             int64   `json:"errors"`
-	ServerConnections  int64   `json:"server_connections"`    // Connections status delta: connections opened
+	ServerConnections  int64   `json:"server_connections"`   // Connections status delta: connections opened
 	MaxUsedConnections int64   `json:"max_used_connections"` // Max_used_connections after FLUSH STATUS, minus the bench's own
 }
 
@@ -60,7 +62,28 @@ type impl struct {
 
 func main() {
 	out := flag.String("out", filepath.Join("..", "results", "go.json"), "JSON results file")
+	only := flag.String("only", "", "run only this implementation (for profiling)")
+	concs := flag.String("conc", "1,16,64", "comma-separated concurrencies")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fail(err.Error())
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err.Error())
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var concurrencies []int
+	for _, c := range strings.Split(*concs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n < 1 {
+			fail("-conc: " + c)
+		}
+		concurrencies = append(concurrencies, n)
+	}
 	dsn := os.Getenv("SHAREDPOOL_TEST_DSN")
 	if dsn == "" {
 		fail("SHAREDPOOL_TEST_DSN is not set: run under tests/mariadb.sh run")
@@ -126,10 +149,16 @@ func main() {
 		}},
 	}
 
+	if *only != "" {
+		impls = slices.DeleteFunc(impls, func(im impl) bool { return im.name != *only })
+		if len(impls) == 0 {
+			fail("-only: no implementation " + *only)
+		}
+	}
 	fmt.Printf("QueryRow(\"SELECT 1\"), max %d connections, %d repeats x %v, GOMAXPROCS=%d, NumCPU=%d\n",
 		maxConns, repeats, dur, runtime.GOMAXPROCS(0), runtime.NumCPU())
 	var results []*summary
-	for _, conc := range []int{1, 16, 64} {
+	for _, conc := range concurrencies {
 		sums := make([]*summary, len(impls))
 		for i, im := range impls {
 			sums[i] = &summary{Impl: im.name, Concurrency: conc}
@@ -147,9 +176,15 @@ func main() {
 		for _, s := range sums {
 			summarize(s)
 		}
+		var peer *summary
 		for _, s := range sums {
-			if s.Impl != "database/sql+go-sql-driver" {
-				s.RatioVsDatabaseSQL = s.MedianOpsPerSec / sums[1].MedianOpsPerSec
+			if s.Impl == "database/sql+go-sql-driver" {
+				peer = s
+			}
+		}
+		for _, s := range sums {
+			if peer != nil && s != peer {
+				s.RatioVsDatabaseSQL = s.MedianOpsPerSec / peer.MedianOpsPerSec
 			}
 		}
 		results = append(results, sums...)
@@ -273,7 +308,7 @@ func settle(admin *sql.DB) error {
 func status(db *sql.DB, name string) (int64, error) {
 	var k string
 	var v int64
-	err := db.QueryRow("SHOW GLOBAL STATUS LIKE '" + name + "'").Scan(&k, &v)
+	err := db.QueryRow("SHOW GLOBAL STATUS LIKE '"+name+"'").Scan(&k, &v)
 	return v, err
 }
 
