@@ -44,7 +44,20 @@ PY
   return 0
 }
 
-peers() { cargo bench -q -p sharedpool --bench peers -- "$@"; }
+# The peers benchmark binary, built once and copied, so that a later edit of the tree by someone
+# else does not rebuild it in the middle of the run (and it runs from the repository root).
+build_peers() {
+  local exe
+  exe=$(cargo bench -q -p sharedpool --bench peers --no-run --message-format=json |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "peers" and m.get("executable"):
+        print(m["executable"])') || return 1
+  [ -n "$exe" ] && cp "$exe" target/bench/peers
+}
+
+peers() { target/bench/peers "$@"; }
 
 python_peers() {
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || return 1
@@ -99,7 +112,7 @@ t_start=$(date +%s)
 rm -f "$status_file" "$results/timings.json"
 log "QUICK=$QUICK; results in $results, report in benches/RESULTS.md"
 step "build: make lib" make lib
-step "build: peers (cargo, crates.io)" cargo bench -q -p sharedpool --bench peers --no-run
+step "build: peers (cargo, crates.io)" build_peers
 step "build: benches/c/select1.c" build_c
 step "install: Python peers and sharedpool into $venv (PyPI)" python_peers
 step "engine (no I/O)" peers engine "${quick[@]}" --out "$results/engine.json"

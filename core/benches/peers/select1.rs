@@ -167,7 +167,7 @@ pub fn run(args: &Args) -> Value {
     json!({
         "bench": "select1",
         "language": "rust",
-        "what": "SELECT 1 closed loop; raw = one libmariadb connection per client (floor); pools max_size=8",
+        "what": "SELECT 1 closed loop; raw = one libmariadb connection per client (floor); pools max_size=8; r2d2 with its defaults (a ping on every checkout)",
         "max_size": MAX_SIZE,
         "measure_ms": dur.as_millis() as u64,
         "note": "server.max_used_connections excludes the benchmark's own status connection",
