@@ -435,7 +435,7 @@ impl Connection {
         loop {
             // SAFETY: the handle is valid; no result is pending here.
             let more = unsafe { sys::mysql_more_results(raw) };
-            if more == 0 || self.broken {
+            if more == sys::FALSE || self.broken {
                 break;
             }
             // SAFETY: as above.
