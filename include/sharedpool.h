@@ -4,8 +4,13 @@
  * Conventions: opaque handles; every constructor has one destructor; destructors accept NULL.
  * Errors come back through an `sp_error **err` out-parameter: pass NULL to ignore details, or
  * the address of an `sp_error *` set to NULL; on failure it receives an error the caller frees
- * with sp_error_free. Out-parameters are written only on success. Strings are UTF-8 and
- * NUL-terminated unless a length is given. No function aborts or unwinds on any input.
+ * with sp_error_free (a non-NULL `*err` on entry is overwritten, not freed). Out-parameters are
+ * written only on success. Strings are UTF-8 and NUL-terminated unless a length is given.
+ * No function aborts or unwinds into the caller: a bug inside the library comes back as
+ * SP_ERR_INTERNAL. NULL is checked everywhere; `sp_pool` and `sp_conn` handles are also checked
+ * against a table of live handles, so using or releasing one twice is reported or ignored
+ * rather than undefined. Other objects must not be used after they are freed.
+ * Link with -lsharedpool (pkg-config: sharedpool); the SONAME is libsharedpool.so.1.
  */
 
 #ifndef SHAREDPOOL_H
@@ -16,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/* The library version (sp_version() gives the loaded library's). */
 #define SHAREDPOOL_VERSION_MAJOR 0
 #define SHAREDPOOL_VERSION_MINOR 1
 #define SHAREDPOOL_VERSION_PATCH 0
