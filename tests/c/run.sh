@@ -62,6 +62,12 @@ step "header compiles as C++ (extern \"C\") and links" cxx_header
 step "header compiles as pedantic C99" c99_header
 for t in "${tests[@]}"; do step "run $t" run "$t"; done
 step "run quickstart" bash -c "[ \"\$('$out/quickstart' \"\$SHAREDPOOL_TEST_DSN\")\" = 'hello, world' ]"
+if ! command -v valgrind >/dev/null && command -v apt-get >/dev/null; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "tests/c/run.sh: installing valgrind" >&2
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind; } >&2
+fi
 if command -v valgrind >/dev/null; then
   for t in "${valgrind_tests[@]}"; do step "valgrind $t" run_valgrind "$t"; done
 else
