@@ -13,11 +13,12 @@ use super::params::{self, Param};
 use super::result::{Column, QueryResult};
 use crate::{Error, ErrorKind, Options, Result, TlsMode};
 
-/// Turns on the trackers reuse depends on. `STATE` reports the transaction state string
-/// (`T_______` while a transaction is open), `state_change` any session change (variables,
-/// user variables, temporary tables, current database, …).
-const TRACKING_SQL: &str = "SET SESSION session_track_state_change=ON, \
-     session_track_schema=ON, session_track_transaction_info='CHARACTERISTICS'";
+/// Turns on the trackers reuse depends on: `state_change` reports any session change
+/// (variables, user variables, temporary tables, prepared statements, …), `schema` the current
+/// database, and `CHARACTERISTICS` the transaction state string (`T_______` while one is open)
+/// plus pending `SET TRANSACTION` characteristics.
+const TRACKING: &str = "SESSION session_track_state_change=ON, session_track_schema=ON, \
+     session_track_transaction_info='CHARACTERISTICS'";
 
 /// Session changes a result-set statement can make that MariaDB reports neither in session
 /// tracking nor in the status flags: user variables assigned in a `SELECT` (`:=`) and named
@@ -50,6 +51,8 @@ pub struct Connection {
     dirty: bool,
     /// The server reported an open transaction (or locked tables).
     in_transaction: bool,
+    /// The server reported a change of the current database (`USE`).
+    schema_changed: bool,
     /// The DSN's default database, restored after a reset when the borrower changed it.
     database: Option<CString>,
     charset: CString,
@@ -239,13 +242,14 @@ impl Connection {
             broken: false,
             dirty: false,
             in_transaction: false,
+            schema_changed: false,
             database,
             charset,
             init_sql: se.init_sql.clone(),
             wait_timeout: None,
             label,
         };
-        conn.setup_session()
+        conn.setup_session(false)
             .map_err(|e| e.context(format_args!("setting up a session on {}", conn.label)))?;
         let r = conn.query("SELECT @@SESSION.wait_timeout, @@character_set_client", &[])?;
         let cs = r.get_str(0, 1).unwrap_or_default();
@@ -310,15 +314,23 @@ impl Connection {
         }
     }
 
-    /// Session tracking on, `init_sql` run, and the session counted as clean.
-    fn setup_session(&mut self) -> Result<()> {
-        self.query(TRACKING_SQL, &[])?;
+    /// Session tracking on (and `SET NAMES` after a reset, which put the charset back to the
+    /// server default), `init_sql` run, and the session counted as clean.
+    fn setup_session(&mut self, names: bool) -> Result<()> {
+        let sql = if names {
+            // The charset name was checked to be [A-Za-z0-9_]+ by the options parser.
+            format!("SET NAMES {}, {TRACKING}", self.charset.to_string_lossy())
+        } else {
+            format!("SET {TRACKING}")
+        };
+        self.query(&sql, &[])?;
         if let Some(sql) = self.init_sql.clone() {
             self.query(&sql, &[])
                 .map_err(|e| e.context("running init_sql"))?;
         }
         self.dirty = false;
         self.in_transaction = false;
+        self.schema_changed = false;
         Ok(())
     }
 
@@ -348,10 +360,13 @@ impl Connection {
         self.broken
     }
 
-    /// An error from the handle's last call; marks the connection broken when fatal.
+    /// An error from the handle's last call; marks the connection broken when fatal, and
+    /// dirty: an ERR packet carries no session data, and the statement may have changed some
+    /// state before failing.
     fn error(&mut self, context: &str) -> Error {
         // SAFETY: the handle is valid.
         let (errno, state, msg) = unsafe { last_error(self.raw()) };
+        self.dirty = true;
         if error_map::is_fatal(errno) || errno == 0 {
             self.broken = true;
         }
@@ -424,11 +439,7 @@ impl Connection {
         let rc =
             unsafe { sys::mysql_real_query(raw, bound.as_ptr().cast(), bound.len() as c_ulong) };
         if rc != 0 {
-            let e = self.error("");
-            // An ERR packet carries no session data: the statement may have changed some
-            // state before failing, so be safe and reset.
-            self.dirty = true;
-            return Err(e);
+            return Err(self.error(""));
         }
         let first = self.read_result();
         // Drain any further results (CALL returns its status last).
@@ -550,7 +561,11 @@ impl Connection {
                     && !data.is_null())
                 .then(|| std::slice::from_raw_parts(data.cast::<u8>(), len).to_vec())
             };
-            if get(track::STATE_CHANGE).is_some() || get(track::SCHEMA).is_some() {
+            if get(track::SCHEMA).is_some() {
+                self.dirty = true;
+                self.schema_changed = true;
+            }
+            if get(track::STATE_CHANGE).is_some() {
                 self.dirty = true;
             }
             if let Some(state) = get(track::TRANSACTION_STATE) {
@@ -618,6 +633,7 @@ impl Connection {
         }
         // MariaDB keeps the current database across a reset; a borrower's `USE` must not.
         match &self.database {
+            _ if !self.schema_changed => {}
             Some(db) => {
                 // SAFETY: the handle is valid; `db` is NUL-terminated.
                 if unsafe { sys::mysql_select_db(raw, db.as_ptr()) } != 0 {
@@ -639,10 +655,7 @@ impl Connection {
                 }
             }
         }
-        // The reset put session variables back to the global defaults, charset included.
-        let cs = self.charset.to_string_lossy().into_owned();
-        self.query(&format!("SET NAMES {cs}"), &[])?;
-        self.setup_session()
+        self.setup_session(true)
     }
 }
 
