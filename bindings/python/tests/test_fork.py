@@ -35,3 +35,23 @@ def test_fork_child_uses_its_own_connections(open_pool) -> None:
         assert conn.execute("SELECT CONNECTION_ID()").fetchone() == (parent_id,)
     assert pool.query("SELECT CONNECTION_ID()") == [(parent_id,)]
     assert sharedpool.metrics_text()
+
+
+def test_repeated_forks_with_background_threads(open_pool) -> None:
+    """Many forks while the pool's background threads run: every child queries and exits cleanly
+    (a child crashing in a thread inherited state from the parent shows up as a signal)."""
+    statuses = []
+    for i in range(25):
+        pool = open_pool(max_size=1, min_idle=1)
+        assert pool.query("SELECT %s", (i,)) == [(i,)]
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = 0 if pool.query("SELECT %s", (i,)) == [(i,)] else 2
+            finally:
+                os._exit(code)
+        statuses.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+        assert pool.query("SELECT 1") == [(1,)]
+        pool.close()
+    assert statuses == [0] * 25
