@@ -105,7 +105,7 @@ def test_gil_is_released_while_waiting(open_pool) -> None:
     t = threading.Thread(target=waiter, daemon=True)
     t.start()
     # While the waiter blocks in acquire, this thread runs Python code and other queries.
-    while pool.stats()["waiting"] == 0:
+    while pool.stats()["waiting"] == 0 and t.is_alive():
         pass
     for _ in range(20):
         assert other.query("SELECT 1") == [(1,)]
@@ -198,3 +198,30 @@ def test_closing_a_pool_while_other_threads_use_it(dsn) -> None:
     assert not t.is_alive()
     assert not errors, errors[:3]
     assert shared.closed
+
+
+def test_gil_is_released_during_a_query(open_pool) -> None:
+    pool = open_pool(max_size=2)
+    other = open_pool(max_size=1)
+    sleeper = threading.Thread(target=pool.query, args=("SELECT SLEEP(1)",), daemon=True)
+    sleeper.start()
+    while pool.stats()["active"] == 0 and sleeper.is_alive():
+        pass
+    # If the sleeping query held the GIL, none of this could run until it returned.
+    for _ in range(10):
+        assert other.query("SELECT 1") == [(1,)]
+    assert sleeper.is_alive()
+    sleeper.join(JOIN_TIMEOUT)
+    assert not sleeper.is_alive()
+
+
+def test_a_connection_shared_by_threads_serializes_calls(open_pool) -> None:
+    pool = open_pool(max_size=1)
+    with pool.connection(autocommit=True) as conn:
+
+        def use(i: int) -> None:
+            for j in range(30):
+                assert conn.execute("SELECT %s, %s", (i, j)).fetchone() == (i, j)
+
+        errors = run_threads(8, use)
+        assert not errors, errors[:3]
