@@ -117,6 +117,7 @@ def test_options_of_every_python_type_and_stats(open_pool) -> None:
     assert stats["active"] == 0
     assert 1 <= stats["total"] <= 3
     assert stats["acquires_total"] >= 1
+    assert repr(pool).startswith("<sharedpool.Pool max_size=3 total=")
 
 
 def test_shared_registry_and_config_conflict(dsn) -> None:
@@ -143,6 +144,7 @@ def test_close_is_idempotent_and_context_manager(dsn) -> None:
         assert not pool.closed
         assert pool.query("SELECT 1") == [(1,)]
     assert pool.closed
+    assert repr(pool) == "<sharedpool.Pool closed>"
     pool.close()
     with pytest.raises(sharedpool.InterfaceError, match="closed"):
         pool.query("SELECT 1")

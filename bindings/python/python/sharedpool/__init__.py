@@ -116,6 +116,15 @@ class Pool(_NativePool):
         ``acquire_timeout_ms``); raises ``PoolTimeout`` when none became free."""
         return Connection(self.acquire(timeout), autocommit=autocommit)
 
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<sharedpool.Pool closed>"
+        s = self.stats()
+        return (
+            f"<sharedpool.Pool max_size={s['max_size']} total={s['total']} active={s['active']} "
+            f"idle={s['idle']} waiting={s['waiting']} refs={s['refs']}>"
+        )
+
 
 def open(dsn: str, **options: Any) -> Pool:
     """Opens (or joins) the shared pool of ``dsn``.
