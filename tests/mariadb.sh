@@ -8,6 +8,8 @@
 # CMD also sees SHAREDPOOL_TEST_SOCKET, SHAREDPOOL_TEST_PORT, SHAREDPOOL_TEST_DATADIR and
 # SHAREDPOOL_TEST_RESTART (a command that restarts the server on the same port and data).
 # The test user `sp` (password `sp-secret`) has every privilege; databases `sp` and `sp_other` exist.
+# SHAREDPOOL_TEST_TLS=1: the server also speaks TLS, with a throwaway CA whose certificate is
+# exported as SHAREDPOOL_TEST_TLS_CA (server certificate for IP 127.0.0.1 and localhost).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,11 +29,25 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+make_certs() {
+  # $1 = datadir: a CA and a server certificate for 127.0.0.1/localhost, valid two days.
+  local d=$1/tls
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sharedpool test CA" \
+    -keyout "$d/ca-key.pem" -out "$d/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$d/server-key.pem" -out "$d/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/ext.cnf"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial \
+    -days 2 -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null
+}
+
 start_server() {
   # $1 = datadir, $2 = port; waits until the server answers.
-  local dir=$1 port=$2 user_opt=()
+  local dir=$1 port=$2 user_opt=() tls_opt=()
   [ "$(id -u)" = 0 ] && user_opt=(--user=root)
-  mariadbd --no-defaults "${user_opt[@]}" --datadir="$dir/data" --socket="$dir/mysqld.sock" \
+  [ -f "$dir/tls/server.pem" ] && tls_opt=(--ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server.pem" --ssl-key="$dir/tls/server-key.pem")
+  mariadbd --no-defaults "${user_opt[@]}" "${tls_opt[@]}" --datadir="$dir/data" --socket="$dir/mysqld.sock" \
     --pid-file="$dir/mysqld.pid" --port="$port" --bind-address=127.0.0.1 \
     --skip-name-resolve --max-connections=500 --max-connect-errors=1000000 \
     --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --skip-log-bin \
@@ -77,6 +93,10 @@ run() {
   mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=socket \
     $([ "$(id -u)" = 0 ] && echo --user=root) >"$dir/install.log" 2>&1 \
     || { cat "$dir/install.log" >&2; return 1; }
+  if [ "${SHAREDPOOL_TEST_TLS:-0}" = 1 ]; then
+    make_certs "$dir"
+    export SHAREDPOOL_TEST_TLS_CA="$dir/tls/ca.pem"
+  fi
   start_server "$dir" "$port"
   mariadb --no-defaults -uroot --socket="$dir/mysqld.sock" <<'SQL'
 CREATE DATABASE sp;

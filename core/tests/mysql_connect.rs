@@ -37,20 +37,49 @@ fn defaults_charset_and_no_local_infile() {
     );
 }
 
+/// The session's TLS cipher, empty when not encrypted.
+fn cipher(c: &mut Connection) -> String {
+    let r = c
+        .query("SHOW SESSION STATUS LIKE 'Ssl_cipher'", &[])
+        .unwrap();
+    r.get_str(0, 1).unwrap_or_default().to_string()
+}
+
 #[test]
 fn tls_modes_against_the_test_server() {
-    let have_ssl = scalar(&mut admin(), "SELECT @@have_ssl").unwrap_or_default();
-    for mode in ["disabled", "preferred"] {
-        let mut c = connect(&dsn(), &[("tls", mode)]).unwrap_or_else(|e| panic!("{mode}: {e}"));
-        assert_eq!(scalar(&mut c, "SELECT 1").as_deref(), Some("1"));
-    }
-    let r = connect(&dsn(), &[("tls", "required")]);
-    if have_ssl == "YES" {
-        r.expect("required works when the server has TLS");
-    } else {
-        let e = r.map(|_| ()).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
-        assert!(e.message().contains("tls=required"), "{e}");
+    let ca = std::env::var("SHAREDPOOL_TEST_TLS_CA").ok();
+    let tls = |mode: &str, ca: Option<&str>| {
+        let mut o = vec![("tls", mode)];
+        if let Some(ca) = ca {
+            o.push(("tls_ca", ca));
+        }
+        connect(&dsn(), &o)
+    };
+    let mut c = tls("disabled", None).unwrap();
+    assert_eq!(cipher(&mut c), "", "tls=disabled is plain text");
+    let mut c = tls("preferred", None).unwrap();
+    match &ca {
+        None => {
+            // A server without TLS (the default throwaway one).
+            assert_eq!(cipher(&mut c), "");
+            let e = tls("required", None).map(|_| ()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+            assert!(e.message().contains("tls=required"), "{e}");
+            let e = tls("verify-identity", None).map(|_| ()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+        }
+        Some(ca) => {
+            // SHAREDPOOL_TEST_TLS=1: the server has a certificate from a throwaway CA.
+            assert_ne!(cipher(&mut c), "", "tls=preferred uses TLS when offered");
+            let mut c = tls("required", None).unwrap();
+            assert_ne!(cipher(&mut c), "");
+            for mode in ["verify-ca", "verify-identity"] {
+                let mut c = tls(mode, Some(ca)).unwrap_or_else(|e| panic!("{mode}: {e}"));
+                assert_ne!(cipher(&mut c), "", "{mode}");
+                let e = tls(mode, None).map(|_| ()).unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::Connect, "{mode} without the CA: {e}");
+            }
+        }
     }
 }
 
