@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002, E501  (the report is prose: dashes, signs, long sentences)
 """Turns benches/results/*.json into benches/RESULTS.md and the PNG plots beside it.
 
     python benches/report.py        (benches/run.sh calls it; matplotlib comes from its venv)
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import platform
 import statistics
@@ -44,7 +46,7 @@ def spread(values: list[float], fmt: str = "{:,.0f}") -> str:
 
 
 def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}×" if b and a == a and b == b else "–"
+    return f"{a / b:.2f}×" if b and not math.isnan(a) and not math.isnan(b) else "–"
 
 
 def group(rows: list[dict], *keys: str) -> dict[tuple, list[dict]]:
@@ -86,8 +88,14 @@ class Report:
             who = f.get("lib") or f.get("mode") or f.get("contender") or ""
             self.failures.append(f"{bench}: {who} failed: {f.get('error', 'see the run log')}")
 
-    def plot(self, name: str, title: str, panels: list[tuple[str, dict[str, tuple[list, list]]]],
-             xlabel: str, ylabel: str) -> None:
+    def plot(
+        self,
+        name: str,
+        title: str,
+        panels: list[tuple[str, dict[str, tuple[list, list]]]],
+        xlabel: str,
+        ylabel: str,
+    ) -> None:
         if self.plt is None or not any(series for _, series in panels):
             return
         plt = self.plt
@@ -116,9 +124,11 @@ def engine(rep: Report) -> None:
     if not doc or not doc["rows"]:
         rep.add("\nNo results.\n")
         return
-    rep.add(f"\n{doc['what']}. Each cell: {doc['reps']} runs of {doc['measure_ms']} ms; throughput median "
-            "(min–max) in acquire+release per second; wait percentiles are medians over runs, in µs. "
-            "Ratio = sharedpool ÷ peer (above 1: sharedpool faster). Source: `core/benches/peers/engine.rs`.\n")
+    rep.add(
+        f"\n{doc['what']}. Each cell: {doc['reps']} runs of {doc['measure_ms']} ms; throughput median "
+        "(min–max) in acquire+release per second; wait percentiles are medians over runs, in µs. "
+        "Ratio = sharedpool ÷ peer (above 1: sharedpool faster). Source: `core/benches/peers/engine.rs`.\n"
+    )
     g = group(doc["rows"], "pool_size", "threads", "lib")
     libs = [lib for lib in ("sharedpool", "r2d2", "deadpool", "bb8") if any(k[2] == lib for k in g)]
     panels = []
@@ -133,16 +143,25 @@ def engine(rep: Report) -> None:
                 row.append(ratio(med(ops.get("sharedpool", [])), med(ops[lib])))
             for lib in libs:
                 rs = g.get((size, threads, lib), [])
-                row.append(" / ".join(f"{med([r['latency'][q] for r in rs]):.2f}"
-                                      for q in ("p50_us", "p99_us", "p999_us")) if rs else "–")
+                row.append(
+                    " / ".join(
+                        f"{med([r['latency'][q] for r in rs]):.2f}" for q in ("p50_us", "p99_us", "p999_us")
+                    )
+                    if rs
+                    else "–"
+                )
             rows.append(row)
             for lib in libs:
                 if ops[lib]:
                     series.setdefault(lib, ([], []))
                     series[lib][0].append(threads)
                     series[lib][1].append(med(ops[lib]))
-        header = (["threads"] + [f"{lib} ops/s" for lib in libs] + [f"÷ {lib}" for lib in libs[1:]]
-                  + [f"{lib} wait p50/p99/p99.9 µs" for lib in libs])
+        header = (
+            ["threads"]
+            + [f"{lib} ops/s" for lib in libs]
+            + [f"÷ {lib}" for lib in libs[1:]]
+            + [f"{lib} wait p50/p99/p99.9 µs" for lib in libs]
+        )
         rep.add(f"\n### Pool of {size}\n\n" + table(header, rows))
         panels.append((f"pool of {size}", series))
     rep.plot("engine.png", "Engine: acquire+release per second (no I/O)", panels, "threads", "ops/s")
@@ -155,10 +174,12 @@ def select1_native(rep: Report, file: str, title: str, floor: str, peers: list[s
     if not doc or not doc["rows"]:
         rep.add("\nNo results.\n")
         return
-    rep.add(f"\n{doc['what']}. {doc['reps']} runs of {doc['measure_ms']} ms per cell. Throughput median "
-            "(min–max); latency medians over runs; server counts: `Connections` delta, `Max_used_connections` "
-            "after `FLUSH STATUS` (without the benchmark's own connection), `Threads_created` delta "
-            "(the largest over runs).\n")
+    rep.add(
+        f"\n{doc['what']}. {doc['reps']} runs of {doc['measure_ms']} ms per cell. Throughput median "
+        "(min–max); latency medians over runs; server counts: `Connections` delta, `Max_used_connections` "
+        "after `FLUSH STATUS` (without the benchmark's own connection), `Threads_created` delta "
+        "(the largest over runs).\n"
+    )
     g = group(doc["rows"], "clients", "mode")
     modes = [m for m in [floor, "sharedpool", *peers] if any(k[1] == m for k in g)]
     rows, series = [], {}
@@ -169,44 +190,83 @@ def select1_native(rep: Report, file: str, title: str, floor: str, peers: list[s
                 continue
             ops = [r["ops_per_s"] for r in rs]
             sp = med([r["ops_per_s"] for r in g.get((clients, "sharedpool"), [])])
-            rows.append([
-                clients, m, spread(ops),
-                f"{med([r['latency']['p50_us'] for r in rs]):.0f}",
-                f"{med([r['latency']['p99_us'] for r in rs]):.0f}",
-                ratio(med(ops), med([r["ops_per_s"] for r in g.get((clients, floor), [])])),
-                ratio(sp, med(ops)) if m != "sharedpool" else "",
-                max(r["server"]["max_used_connections"] for r in rs),
-                max(r["server"]["connections"] for r in rs),
-                max(r["server"]["threads_created"] for r in rs),
-                sum(r["errors"] for r in rs),
-            ])
+            rows.append(
+                [
+                    clients,
+                    m,
+                    spread(ops),
+                    f"{med([r['latency']['p50_us'] for r in rs]):.0f}",
+                    f"{med([r['latency']['p99_us'] for r in rs]):.0f}",
+                    ratio(med(ops), med([r["ops_per_s"] for r in g.get((clients, floor), [])])),
+                    ratio(sp, med(ops)) if m != "sharedpool" else "",
+                    max(r["server"]["max_used_connections"] for r in rs),
+                    max(r["server"]["connections"] for r in rs),
+                    max(r["server"]["threads_created"] for r in rs),
+                    sum(r["errors"] for r in rs),
+                ]
+            )
             series.setdefault(m, ([], []))
             series[m][0].append(clients)
             series[m][1].append(med(ops))
-    rep.add("\n" + table(["clients", "contender", "ops/s", "p50 µs", "p99 µs", "÷ floor", "sharedpool ÷ this",
-                          "server max conns", "Connections Δ", "Threads_created Δ", "errors"], rows))
+    rep.add(
+        "\n"
+        + table(
+            [
+                "clients",
+                "contender",
+                "ops/s",
+                "p50 µs",
+                "p99 µs",
+                "÷ floor",
+                "sharedpool ÷ this",
+                "server max conns",
+                "Connections Δ",
+                "Threads_created Δ",
+                "errors",
+            ],
+            rows,
+        )
+    )
     name = "select1_" + doc.get("language", "x") + ".png"
-    rep.plot(name, f"SELECT 1 ({doc.get('language')}): statements per second", [(title, series)],
-             "clients", "statements/s")
+    rep.plot(
+        name,
+        f"SELECT 1 ({doc.get('language')}): statements per second",
+        [(title, series)],
+        "clients",
+        "statements/s",
+    )
 
 
 def select1_python(rep: Report) -> None:
     doc = load("python.json")
     rep.add("\n### Python (benches/python/bench_select1.py, the Python binding's benchmark)\n")
     if doc is None:
-        rep.failures.append("select1 Python: no benches/results/python.json (benches/python/bench_select1.py did not run)")
+        rep.failures.append(
+            "select1 Python: no benches/results/python.json (benches/python/bench_select1.py did not run)"
+        )
         rep.add("\nNo results.\n")
         return
-    rep.add(f"\nµs per statement (wall time ÷ statements of all threads), median of {doc.get('repeats')} × "
-            f"{doc.get('duration_s')} s (min–max), pools max_size={doc.get('max_size')}. "
-            "Server counts are not taken by this script.\n")
+    rep.add(
+        f"\nµs per statement (wall time ÷ statements of all threads), median of {doc.get('repeats')} × "
+        f"{doc.get('duration_s')} s (min–max), pools max_size={doc.get('max_size')}. "
+        "Server counts are not taken by this script.\n"
+    )
     rows = []
     for threads, contenders in doc.get("results", {}).items():
         for name, r in contenders.items():
-            rows.append([threads, name, f"{r['median_us']:.1f} ({r['min_us']:.1f}–{r['max_us']:.1f})",
-                         f"{r.get('ratio_to_floor', float('nan')):.2f}",
-                         f"{r.get('speedup_vs_sqlalchemy_mysqldb', float('nan')):.2f}"])
-    rep.add("\n" + table(["threads", "contender", "µs/statement", "÷ floor (MySQLdb)", "× SQLAlchemy/MySQLdb"], rows))
+            rows.append(
+                [
+                    threads,
+                    name,
+                    f"{r['median_us']:.1f} ({r['min_us']:.1f}–{r['max_us']:.1f})",
+                    f"{r.get('ratio_to_floor', float('nan')):.2f}",
+                    f"{r.get('speedup_vs_sqlalchemy_mysqldb', float('nan')):.2f}",
+                ]
+            )
+    rep.add(
+        "\n"
+        + table(["threads", "contender", "µs/statement", "÷ floor (MySQLdb)", "× SQLAlchemy/MySQLdb"], rows)
+    )
 
 
 def select1_go(rep: Report) -> None:
@@ -218,13 +278,23 @@ def select1_go(rep: Report) -> None:
         return
     rows = []
     for s in doc.get("results", []):
-        rows.append([s["concurrency"], s["impl"],
-                     f"{s['median_ops_per_sec']:,.0f} ({s['min_ops_per_sec']:,.0f}–{s['max_ops_per_sec']:,.0f})",
-                     f"{s['ratio_vs_database_sql']:.2f}×" if s.get("ratio_vs_database_sql") else "",
-                     s.get("max_max_used_connections", "–"), s.get("max_server_connections", "–")])
-    rep.add("\n`QueryRow(\"SELECT 1\")`, connection limit 8 for both; statements per second median (min–max); "
-            "ratio = sharedpool ÷ database/sql.\n\n"
-            + table(["concurrency", "implementation", "ops/s", "ratio", "server max conns", "Connections Δ"], rows))
+        rows.append(
+            [
+                s["concurrency"],
+                s["impl"],
+                f"{s['median_ops_per_sec']:,.0f} ({s['min_ops_per_sec']:,.0f}–{s['max_ops_per_sec']:,.0f})",
+                f"{s['ratio_vs_database_sql']:.2f}×" if s.get("ratio_vs_database_sql") else "",
+                s.get("max_max_used_connections", "–"),
+                s.get("max_server_connections", "–"),
+            ]
+        )
+    rep.add(
+        '\n`QueryRow("SELECT 1")`, connection limit 8 for both; statements per second median (min–max); '
+        "ratio = sharedpool ÷ database/sql.\n\n"
+        + table(
+            ["concurrency", "implementation", "ops/s", "ratio", "server max conns", "Connections Δ"], rows
+        )
+    )
 
 
 def autoscaler(rep: Report) -> None:
@@ -234,28 +304,48 @@ def autoscaler(rep: Report) -> None:
     if not doc or not doc["rows"]:
         rep.add("\nNo results.\n")
         return
-    rep.add(f"\n{doc['what']}; sharedpool: every component opens the same DSN (max_size={doc['shared_max_size']}), "
-            f"so they share one pool. Medians over {doc['reps']} runs (min–max). {doc['note']}.\n")
+    rep.add(
+        f"\n{doc['what']}; sharedpool: every component opens the same DSN (max_size={doc['shared_max_size']}), "
+        f"so they share one pool. Medians over {doc['reps']} runs (min–max). {doc['note']}.\n"
+    )
     g = group(doc["rows"], "mode")
     rows = []
     base = g.get(("connection_each",), [])
     for (mode,), rs in g.items():
         mem = [r["server"]["connection_memory_bytes_median"] / 2**20 for r in rs]
-        rows.append([
-            mode,
-            spread([r["server"]["max_used_connections"] for r in rs]),
-            spread(mem, "{:.1f}"),
-            ratio(med([r["server"]["connection_memory_bytes_median"] for r in base]),
-                  med([r["server"]["connection_memory_bytes_median"] for r in rs])),
-            spread([r["statements_per_s"] for r in rs]),
-            spread([r["polls_per_s"] for r in rs]),
-            spread([r["poll_latency"]["p50_us"] for r in rs], "{:.0f}"),
-            spread([r["poll_latency"]["p99_us"] for r in rs], "{:.0f}"),
-            sum(r["errors"] for r in rs),
-        ])
-    rep.add("\n" + table(["mode", "server connections (max used)", "connection memory MiB",
-                          "memory: connection-each ÷ this", "statements/s (server)", "polls/s",
-                          "poll p50 µs", "poll p99 µs", "errors"], rows))
+        rows.append(
+            [
+                mode,
+                spread([r["server"]["max_used_connections"] for r in rs]),
+                spread(mem, "{:.1f}"),
+                ratio(
+                    med([r["server"]["connection_memory_bytes_median"] for r in base]),
+                    med([r["server"]["connection_memory_bytes_median"] for r in rs]),
+                ),
+                spread([r["statements_per_s"] for r in rs]),
+                spread([r["polls_per_s"] for r in rs]),
+                spread([r["poll_latency"]["p50_us"] for r in rs], "{:.0f}"),
+                spread([r["poll_latency"]["p99_us"] for r in rs], "{:.0f}"),
+                sum(r["errors"] for r in rs),
+            ]
+        )
+    rep.add(
+        "\n"
+        + table(
+            [
+                "mode",
+                "server connections (max used)",
+                "connection memory MiB",
+                "memory: connection-each ÷ this",
+                "statements/s (server)",
+                "polls/s",
+                "poll p50 µs",
+                "poll p99 µs",
+                "errors",
+            ],
+            rows,
+        )
+    )
 
 
 def storm(rep: Report) -> None:
@@ -265,8 +355,10 @@ def storm(rep: Report) -> None:
     if not doc or not doc["rows"]:
         rep.add("\nNo results.\n")
         return
-    rep.add(f"\n{doc['what']}. Medians over {doc['reps']} runs (min–max); errors are totals over all runs. "
-            f"{doc['note']}.\n")
+    rep.add(
+        f"\n{doc['what']}. Medians over {doc['reps']} runs (min–max); errors are totals over all runs. "
+        f"{doc['note']}.\n"
+    )
     g = group(doc["rows"], "requests", "mode")
     rows = []
     for (requests, mode), rs in sorted(g.items()):
@@ -274,16 +366,36 @@ def storm(rep: Report) -> None:
         for r in rs:
             for k, v in r["errors_by_kind"].items():
                 kinds[k] += v
-        rows.append([
-            requests, mode, sum(r["ok"] for r in rs), sum(r["errors"] for r in rs),
-            "; ".join(f"{v}× {k[:70]}" for k, v in kinds.items()) or "",
-            spread([r["first_result_ms"] for r in rs if r["first_result_ms"] is not None], "{:.1f}"),
-            spread([r["latency"]["p99_us"] / 1000 for r in rs], "{:.1f}"),
-            spread([r["all_done_ms"] for r in rs], "{:.1f}"),
-            max(r["server"]["max_used_connections"] for r in rs),
-        ])
-    rep.add("\n" + table(["requests", "client", "ok", "errors", "error kinds", "first result ms", "p99 ms",
-                          "all done ms", "server max conns"], rows))
+        rows.append(
+            [
+                requests,
+                mode,
+                sum(r["ok"] for r in rs),
+                sum(r["errors"] for r in rs),
+                "; ".join(f"{v}× {k[:70]}" for k, v in kinds.items()) or "",
+                spread([r["first_result_ms"] for r in rs if r["first_result_ms"] is not None], "{:.1f}"),
+                spread([r["latency"]["p99_us"] / 1000 for r in rs], "{:.1f}"),
+                spread([r["all_done_ms"] for r in rs], "{:.1f}"),
+                max(r["server"]["max_used_connections"] for r in rs),
+            ]
+        )
+    rep.add(
+        "\n"
+        + table(
+            [
+                "requests",
+                "client",
+                "ok",
+                "errors",
+                "error kinds",
+                "first result ms",
+                "p99 ms",
+                "all done ms",
+                "server max conns",
+            ],
+            rows,
+        )
+    )
 
 
 def reset_cost(rep: Report) -> None:
@@ -293,8 +405,10 @@ def reset_cost(rep: Report) -> None:
     if not doc or not doc["rows"]:
         rep.add("\nNo results.\n")
         return
-    rep.add(f"\n{doc['what']}; {doc['borrows']} borrows a run, {doc['reps']} runs, one borrower at a time on a "
-            "warm pool. `read` runs `SELECT 1`; `set_var` runs `SET @sp_bench = 1`. Source: `benches/reset_cost.py`.\n")
+    rep.add(
+        f"\n{doc['what']}; {doc['borrows']} borrows a run, {doc['reps']} runs, one borrower at a time on a "
+        "warm pool. `read` runs `SELECT 1`; `set_var` runs `SET @sp_bench = 1`. Source: `benches/reset_cost.py`.\n"
+    )
     rows = []
     for r in doc["rows"]:
         last = r["samples"][-1]
@@ -302,20 +416,36 @@ def reset_cost(rep: Report) -> None:
         sent = ", ".join(f"{k} ({v / n:.2f})" for k, v in last["logged"].items())
         if last["admin_commands"]:
             sent += f", ping/reset ({last['admin_commands'] / n:.2f})"
-        rows.append([r["contender"], r["borrower"],
-                     f"{r['extra_median']:.2f} ({r['extra_min']:.2f}–{r['extra_max']:.2f})", sent])
-    rep.add("\n" + table(["contender", "borrower", "extra round trips per borrow", "what the server got, per borrow"],
-                         rows))
+        rows.append(
+            [
+                r["contender"],
+                r["borrower"],
+                f"{r['extra_median']:.2f} ({r['extra_min']:.2f}–{r['extra_max']:.2f})",
+                sent,
+            ]
+        )
+    rep.add(
+        "\n"
+        + table(
+            ["contender", "borrower", "extra round trips per borrow", "what the server got, per borrow"], rows
+        )
+    )
 
 
 def main() -> int:
     rep = Report()
     engine(rep)
     rep.add("\n## 2. End-to-end `SELECT 1` over loopback\n")
-    select1_native(rep, "select1_c.json", "C: sharedpool C ABI vs one raw libmariadb connection per client",
-                   "raw", [])
-    select1_native(rep, "select1_rust.json", "Rust: sharedpool vs r2d2 over the mysql crate (raw libmariadb floor)",
-                   "raw", ["r2d2"])
+    select1_native(
+        rep, "select1_c.json", "C: sharedpool C ABI vs one raw libmariadb connection per client", "raw", []
+    )
+    select1_native(
+        rep,
+        "select1_rust.json",
+        "Rust: sharedpool vs r2d2 over the mysql crate (raw libmariadb floor)",
+        "raw",
+        ["r2d2"],
+    )
     select1_python(rep)
     select1_go(rep)
     autoscaler(rep)
@@ -326,10 +456,15 @@ def main() -> int:
     docs = [d for d in (load(n) for n in ("engine.json", "select1_rust.json", "storm.json")) if d]
     quick = any(d.get("quick") for d in docs)
     when = max((d.get("unix_time", 0) for d in docs), default=0)
-    date = datetime.datetime.fromtimestamp(when, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if when else "?"
+    date = (
+        datetime.datetime.fromtimestamp(when, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        if when
+        else "?"
+    )
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=BENCHES).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=BENCHES
+        ).stdout.strip()
     except OSError:
         commit = "?"
     load_avg = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -344,8 +479,11 @@ def main() -> int:
     ]
     if rep.failures:
         head.append("\n**Failed or missing in this run:**\n\n" + "".join(f"- {f}\n" for f in rep.failures))
-    steps = [[k, v["seconds"], "ok" if v["exit"] == 0 else f"FAILED (exit {v['exit']})"]
-             for k, v in timings.items() if k != "total"]
+    steps = [
+        [k, v["seconds"], "ok" if v["exit"] == 0 else f"FAILED (exit {v['exit']})"]
+        for k, v in timings.items()
+        if k != "total"
+    ]
     tail = ["\n## Steps of this run\n\n" + table(["step", "seconds", "status"], steps)] if steps else []
     OUT.write_text("".join(head + rep.parts + tail))
     print(f"report: wrote {OUT}" + (f" ({len(rep.failures)} failures listed)" if rep.failures else ""))

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001
 """Reset cost: the server round trips a pool adds to each borrow.
 
     tests/mariadb.sh run python benches/reset_cost.py --out benches/results/reset_cost.json [--quick]
@@ -27,8 +28,8 @@ import statistics
 import sys
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 BORROWERS = {"read": "SELECT 1", "set_var": "SET @sp_bench = 1"}
@@ -37,7 +38,9 @@ BORROWERS = {"read": "SELECT 1", "set_var": "SET @sp_bench = 1"}
 def target() -> dict:
     dsn = os.environ.get("SHAREDPOOL_TEST_DSN")
     if not dsn:
-        sys.exit("reset_cost: SHAREDPOOL_TEST_DSN is not set: run through tests/mariadb.sh run (make bench does)")
+        sys.exit(
+            "reset_cost: SHAREDPOOL_TEST_DSN is not set: run through tests/mariadb.sh run (make bench does)"
+        )
     u = urllib.parse.urlsplit(dsn)
     return {
         "dsn": dsn,
@@ -57,7 +60,11 @@ def sqlalchemy_pymysql(t: dict) -> tuple[Borrow, Callable[[], None]]:
     import sqlalchemy
 
     url = sqlalchemy.engine.URL.create(
-        "mysql+pymysql", username=t["user"], password=t["password"], host=t["host"], port=t["port"],
+        "mysql+pymysql",
+        username=t["user"],
+        password=t["password"],
+        host=t["host"],
+        port=t["port"],
         database=t["database"],
     )
     engine = sqlalchemy.create_engine(url, pool_size=8, max_overflow=0)
@@ -73,8 +80,13 @@ def mysql_connector_pool(t: dict) -> tuple[Borrow, Callable[[], None]]:
     from mysql.connector import pooling
 
     pool = pooling.MySQLConnectionPool(
-        pool_name="sp_bench", pool_size=8, host=t["host"], port=t["port"], user=t["user"],
-        password=t["password"], database=t["database"],
+        pool_name="sp_bench",
+        pool_size=8,
+        host=t["host"],
+        port=t["port"],
+        user=t["user"],
+        password=t["password"],
+        database=t["database"],
     )
 
     def borrow(sql: str) -> None:
@@ -173,8 +185,14 @@ class Server:
     def __init__(self, t: dict) -> None:
         import pymysql
 
-        self.c = pymysql.connect(host=t["host"], port=t["port"], user=t["user"], password=t["password"],
-                                 database=t["database"], autocommit=True)
+        self.c = pymysql.connect(
+            host=t["host"],
+            port=t["port"],
+            user=t["user"],
+            password=t["password"],
+            database=t["database"],
+            autocommit=True,
+        )
 
     def rows(self, sql: str) -> list[tuple]:
         with self.c.cursor() as cur:
@@ -196,7 +214,9 @@ class Server:
         admin = self.admin_commands() - admin_before
         me = self.rows("SELECT CONNECTION_ID()")[0][0]
         logged = collections.Counter()
-        for kind, arg in self.rows(f"SELECT command_type, argument FROM mysql.general_log WHERE thread_id <> {me}"):
+        for kind, arg in self.rows(
+            f"SELECT command_type, argument FROM mysql.general_log WHERE thread_id <> {me}"
+        ):
             arg = arg.decode(errors="replace") if isinstance(arg, bytes) else str(arg)
             logged[f"{kind}: {arg[:60]}" if kind == "Query" else kind] += 1
         return logged, admin
@@ -242,26 +262,46 @@ def main() -> None:
                 samples = [measure(server, borrow, sql, n) for _ in range(reps)]
                 extra = [s["extra_per_borrow"] for s in samples]
                 row = {
-                    "contender": name, "borrower": kind, "sql": sql, "borrows": n, "reps": reps,
-                    "extra_median": statistics.median(extra), "extra_min": min(extra), "extra_max": max(extra),
+                    "contender": name,
+                    "borrower": kind,
+                    "sql": sql,
+                    "borrows": n,
+                    "reps": reps,
+                    "extra_median": statistics.median(extra),
+                    "extra_min": min(extra),
+                    "extra_max": max(extra),
                     "samples": samples,
                 }
                 rows.append(row)
-                print(f"reset_cost: {name:<58} {kind:<8} extra round trips/borrow {row['extra_median']:.2f}"
-                      f"  ({', '.join(f'{k} ×{v}' for k, v in samples[-1]['logged'].items())};"
-                      f" admin ×{samples[-1]['admin_commands']})", file=sys.stderr)
+                print(
+                    f"reset_cost: {name:<58} {kind:<8} extra round trips/borrow {row['extra_median']:.2f}"
+                    f"  ({', '.join(f'{k} ×{v}' for k, v in samples[-1]['logged'].items())};"
+                    f" admin ×{samples[-1]['admin_commands']})",
+                    file=sys.stderr,
+                )
         except Exception as e:
             print(f"reset_cost: {name}: failed: {e}", file=sys.stderr)
             failed.append({"contender": name, "error": f"{type(e).__name__}: {e}"})
         finally:
             close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "bench": "reset_cost", "quick": args.quick, "reps": reps, "borrows": n,
-        "what": "server round trips per borrow beyond the borrower's own statement "
+    args.out.write_text(
+        json.dumps(
+            {
+                "bench": "reset_cost",
+                "quick": args.quick,
+                "reps": reps,
+                "borrows": n,
+                "what": "server round trips per borrow beyond the borrower's own statement "
                 "(general log + Com_admin_commands)",
-        "rows": rows, "failed": failed, "unix_time": int(time.time()),
-    }, indent=2) + "\n")
+                "rows": rows,
+                "failed": failed,
+                "unix_time": int(time.time()),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"reset_cost: wrote {args.out}", file=sys.stderr)
 
 
