@@ -116,7 +116,10 @@ step "build: peers (cargo, crates.io)" build_peers
 step "build: benches/c/select1.c" build_c
 step "install: Python peers and sharedpool into $venv (PyPI)" python_peers
 step "engine (no I/O)" peers engine "${quick[@]}" --out "$results/engine.json"
-step "server comparisons (one throwaway MariaDB)" tests/mariadb.sh run benches/run.sh server
+# A private copy of the server script: bash reads a script as it runs, so an edit of
+# tests/mariadb.sh during a long run would otherwise break it.
+cp tests/mariadb.sh target/bench/mariadb.sh
+step "server comparisons (one throwaway MariaDB)" target/bench/mariadb.sh run benches/run.sh server
 python3 - "$t_start" <<'PY'
 import json, sys, time, pathlib
 p = pathlib.Path("benches/results/timings.json")
