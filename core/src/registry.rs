@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Condvar, MutexGuard, PoisonError, Weak};
 
-use parking_lot::{Condvar, Mutex};
+use crate::pool::lock::Lock;
 
 use crate::{Error, ErrorKind, ManageConnection, OnConflict, Options, Pool, Result, Stats};
 
@@ -24,7 +24,7 @@ pub struct PoolKey {
     pub label: String,
 }
 
-type Map<M> = Mutex<HashMap<String, Arc<Entry<M>>>>;
+type Map<M> = Lock<HashMap<String, Arc<Entry<M>>>>;
 
 /// Maps keys to pools. Usually one per process per manager type (see [`crate::open`]).
 pub struct Registry<M: ManageConnection> {
@@ -46,7 +46,7 @@ enum Slot<M: ManageConnection> {
 
 struct Entry<M: ManageConnection> {
     key: PoolKey,
-    slot: Mutex<Slot<M>>,
+    slot: Lock<Slot<M>>,
     ready: Condvar,
     map: Weak<Map<M>>,
 }
@@ -101,7 +101,7 @@ impl<M: ManageConnection> Entry<M> {
     }
 
     /// Marks the entry dead and closes its pool, outside every lock.
-    fn kill(self: &Arc<Self>, mut slot: parking_lot::MutexGuard<'_, Slot<M>>) {
+    fn kill(self: &Arc<Self>, mut slot: MutexGuard<'_, Slot<M>>) {
         let old = std::mem::replace(&mut *slot, Slot::Dead);
         drop(slot);
         self.unlink();
@@ -137,7 +137,7 @@ impl<M: ManageConnection> Registry<M> {
     /// An empty registry.
     pub fn new() -> Self {
         Registry {
-            map: Arc::new(Mutex::new(HashMap::new())),
+            map: Arc::new(Lock::new(HashMap::new())),
         }
     }
 
@@ -160,7 +160,7 @@ impl<M: ManageConnection> Registry<M> {
                     None => {
                         let e = Arc::new(Entry {
                             key: key.clone(),
-                            slot: Mutex::new(Slot::Creating),
+                            slot: Lock::new(Slot::Creating),
                             ready: Condvar::new(),
                             map: Arc::downgrade(&self.map),
                         });
@@ -195,7 +195,10 @@ impl<M: ManageConnection> Registry<M> {
             }
             let mut slot = entry.slot.lock();
             while matches!(&*slot, Slot::Creating) {
-                entry.ready.wait(&mut slot);
+                slot = entry
+                    .ready
+                    .wait(slot)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
             if matches!(&*slot, Slot::Live { pool, .. } if pool.is_closed()) {
                 // Closed directly through a reference: never hand it out again; the

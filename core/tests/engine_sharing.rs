@@ -126,3 +126,21 @@ fn a_pool_closed_through_a_reference_is_never_handed_out_again() {
     assert!(!b.is_closed());
     assert_eq!(b.stats().refs, 1);
 }
+
+#[test]
+fn a_connection_returned_after_the_last_release_is_closed_safely() {
+    let reg = Registry::new();
+    let m = FakeManager::new();
+    let r = reg
+        .open(&key("k"), &Options::default(), || Ok(m.clone()))
+        .unwrap();
+    let conn = r.acquire().unwrap();
+    let pool = (*r).clone();
+    drop(r);
+    assert!(pool.is_closed());
+    assert_eq!(m.fake.live.load(SeqCst), 1, "borrowed: still open");
+    drop(pool);
+    drop(conn);
+    assert_eq!(m.fake.live.load(SeqCst), 0);
+    assert_eq!(m.fake.closes.load(SeqCst), 1);
+}

@@ -5,10 +5,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::MutexGuard;
+use std::sync::MutexGuard;
 
 use super::conn::Conn;
 use super::connector;
+use super::lock::wait_until;
 use super::pooled::Pooled;
 use super::shared::Shared;
 use super::state::{Borrow, Reason, State, Waiter};
@@ -190,17 +191,12 @@ impl<M: ManageConnection> Shared<M> {
                 let poll = now + INTERRUPT_POLL;
                 until = Some(until.map_or(poll, |d| d.min(poll)));
             }
-            match until {
-                Some(t) => {
-                    waiter.cv.wait_until(&mut st, t);
-                }
-                None => waiter.cv.wait(&mut st),
-            }
+            st = wait_until(&waiter.cv, st, until);
             if let Some(interrupt) = how.interrupt {
                 // Called without the pool lock: it may run arbitrary code (Python signals).
-                interrupted = MutexGuard::unlocked(&mut st, || {
-                    catch_unwind(AssertUnwindSafe(interrupt)).unwrap_or(true)
-                });
+                drop(st);
+                interrupted = catch_unwind(AssertUnwindSafe(interrupt)).unwrap_or(true);
+                st = self.state.lock();
             }
         }
     }

@@ -3,10 +3,8 @@
 //! lifetime, reports suspected leaks, keeps `min_idle` / the adaptive target warm.
 //! Acquire and release never depend on it.
 
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
-
-use parking_lot::{Condvar, Mutex};
 
 use super::connector;
 use super::shared::Shared;
@@ -15,6 +13,10 @@ use crate::events::{self, Event};
 use crate::ManageConnection;
 
 /// Wakes the maintenance thread early and tells it to stop.
+///
+/// `std::sync` on purpose: its futex-based condvar keeps no process-global queue of parked
+/// threads, so a child process after `fork()` can wait on it although the parent's
+/// maintenance thread (which does not exist in the child) was parked on it.
 #[derive(Default)]
 pub(crate) struct Signal {
     stopped: Mutex<bool>,
@@ -23,16 +25,21 @@ pub(crate) struct Signal {
 
 impl Signal {
     pub fn stop(&self) {
-        *self.stopped.lock() = true;
+        *self.stopped.lock().unwrap_or_else(|e| e.into_inner()) = true;
         self.cv.notify_all();
     }
 
     /// Sleeps up to `period`; false once stopped.
     fn sleep(&self, period: Duration) -> bool {
-        let mut stopped = self.stopped.lock();
-        if !*stopped {
-            self.cv.wait_for(&mut stopped, period);
-        }
+        let stopped = self.stopped.lock().unwrap_or_else(|e| e.into_inner());
+        let stopped = if *stopped {
+            stopped
+        } else {
+            self.cv
+                .wait_timeout(stopped, period)
+                .unwrap_or_else(|e| e.into_inner())
+                .0
+        };
         !*stopped
     }
 }

@@ -25,6 +25,7 @@ mod backoff;
 mod conn;
 mod connector;
 mod demand;
+pub(crate) mod lock;
 mod maintenance;
 mod pooled;
 mod shared;

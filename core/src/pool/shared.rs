@@ -6,12 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
-
 use super::approval::Approval;
 use super::backoff::backoff;
 use super::conn::Conn;
 use super::connector;
+use super::lock::Lock;
 use super::maintenance::{self, Signal};
 use super::state::{connect_failing, Reason, State};
 use crate::events::{self, Event};
@@ -22,7 +21,7 @@ pub(crate) struct Shared<M: ManageConnection> {
     pub manager: M,
     pub config: PoolConfig,
     pub name: String,
-    pub state: Mutex<State<M::Connection>>,
+    pub state: Lock<State<M::Connection>>,
     /// Mirror of `state.generation`, read without the lock.
     pub generation: AtomicU64,
     /// Mirror of `state.closed`, read without the lock.
@@ -40,7 +39,7 @@ impl<M: ManageConnection> Shared<M> {
         let now = Instant::now();
         Arc::new_cyclic(|me| Shared {
             me: me.clone(),
-            state: Mutex::new(State::new(now, &config, generation)),
+            state: Lock::new(State::new(now, &config, generation)),
             manager,
             config,
             name,

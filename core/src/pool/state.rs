@@ -5,7 +5,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
-use parking_lot::{Condvar, Mutex};
+use std::sync::Condvar;
+
+use parking_lot::Mutex;
 
 use super::conn::Conn;
 use super::demand::Demand;
