@@ -117,6 +117,29 @@ class Report:
         self.add(f"\n![{title}]({name})\n")
 
 
+def bars(
+    rep: Report, name: str, title: str, groups: list[str], panels: list[tuple[str, dict[str, list[float]]]]
+) -> None:
+    """One panel per metric; in each, one bar per group and series."""
+    if rep.plt is None or not panels:
+        return
+    plt = rep.plt
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.8), squeeze=False)
+    for ax, (sub, series) in zip(axes[0], panels):
+        width = 0.8 / max(len(series), 1)
+        for i, (label, values) in enumerate(series.items()):
+            ax.bar([g + i * width for g in range(len(groups))], values, width=width, label=label)
+        ax.set_xticks([g + width * (len(series) - 1) / 2 for g in range(len(groups))], groups)
+        ax.set_title(sub, fontsize=10)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(BENCHES / name, dpi=110)
+    plt.close(fig)
+    rep.add(f"\n![{title}]({name})\n")
+
+
 def engine(rep: Report) -> None:
     doc = load("engine.json")
     rep.failed("engine", doc)
@@ -346,6 +369,19 @@ def autoscaler(rep: Report) -> None:
             rows,
         )
     )
+    modes = [m for (m,) in g]
+    metrics = [
+        ("server connections", lambda r: r["server"]["max_used_connections"]),
+        ("connection memory, MiB", lambda r: r["server"]["connection_memory_bytes_median"] / 2**20),
+        ("poll p99, ms", lambda r: r["poll_latency"]["p99_us"] / 1000),
+    ]
+    bars(
+        rep,
+        "autoscaler.png",
+        "Autoscaler: 100 pollers, a connection each vs one shared pool",
+        modes,
+        [(title, {"median": [med([f(r) for r in g[(m,)]]) for m in modes]}) for title, f in metrics],
+    )
 
 
 def storm(rep: Report) -> None:
@@ -395,6 +431,23 @@ def storm(rep: Report) -> None:
             ],
             rows,
         )
+    )
+    sizes = sorted({k[0] for k in g})
+    clients = sorted({k[1] for k in g})
+    metrics = [
+        ("errors per storm", lambda r: r["errors"]),
+        ("server connections", lambda r: r["server"]["max_used_connections"]),
+        ("all done, ms", lambda r: r["all_done_ms"]),
+    ]
+    bars(
+        rep,
+        "storm.png",
+        "Storm: cold pool vs a connection per request (server max_connections=60)",
+        [f"{n} requests" for n in sizes],
+        [
+            (title, {c: [med([f(r) for r in g.get((n, c), [])]) for n in sizes] for c in clients})
+            for title, f in metrics
+        ],
     )
 
 
