@@ -234,7 +234,7 @@ pub fn run(args: &Args) -> Value {
     }
     json!({
         "bench": "engine",
-        "what": "acquire+release, no-op managers, N OS threads in closed loops; latency = acquire wait",
+        "what": "acquire+release, no-op managers, N OS threads in closed loops (deadpool and bb8: each thread runs its loop in block_on, with a shared 2-worker tokio runtime); latency = acquire wait; every pool with its default settings besides max_size",
         "measure_ms": dur.as_millis() as u64,
         "rows": rows,
         "failed": broken.iter().map(|(l, e)| json!({"lib": l, "error": e})).collect::<Vec<_>>(),
