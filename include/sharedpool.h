@@ -435,7 +435,8 @@ void sp_pool_release(struct sp_pool *p);
  * Borrows a connection, waiting at most `timeout_ms` milliseconds (negative: the pool's
  * `acquire_timeout_ms`). Returns a connection to give back with `sp_conn_release`, or NULL
  * with the error in `*err` (`SP_ERR_TIMEOUT` with the pool's state in the message,
- * `SP_ERR_POOL_CLOSED`, `SP_ERR_CONNECT`, ...). Thread-safe.
+ * `SP_ERR_POOL_CLOSED`, `SP_ERR_CONNECT`, ...; `SP_ERR_INVALID_ARGUMENT` for a NULL or released
+ * `p`). Thread-safe.
  */
 struct sp_conn *sp_pool_acquire(struct sp_pool *p, int64_t timeout_ms, struct sp_error **err);
 
@@ -443,7 +444,8 @@ struct sp_conn *sp_pool_acquire(struct sp_pool *p, int64_t timeout_ms, struct sp
  * `sp_pool_acquire` with more control: `o` (nullable: all defaults; borrowed for the call)
  * gives the timeout, a cancellation token that another thread may trigger, an interrupt
  * callback polled while waiting, and a label naming the borrower in leak warnings. A
- * cancelled or interrupted wait fails with `SP_ERR_CANCELLED`. Thread-safe.
+ * cancelled or interrupted wait fails with `SP_ERR_CANCELLED`; a NULL or released `p`, an
+ * `o->size` below 4 or a non-UTF-8 label with `SP_ERR_INVALID_ARGUMENT`. Thread-safe.
  */
 struct sp_conn *sp_pool_acquire_ex(struct sp_pool *p,
                                    const struct sp_acquire_options *o,
@@ -454,7 +456,8 @@ struct sp_conn *sp_pool_acquire_ex(struct sp_pool *p,
  * `sql` (UTF-8, NUL-terminated) with `?` placeholders bound to `n` `params` (NULL allowed when
  * `n` is 0; all borrowed for the call). Returns a result to free with `sp_result_free`, or
  * NULL with the error in `*err` (`SP_ERR_SERVER` with errno and SQLSTATE, `SP_ERR_TIMEOUT`,
- * ...). Thread-safe.
+ * ...; `SP_ERR_INVALID_ARGUMENT` for a NULL/released `p`, NULL/non-UTF-8 `sql` or bad
+ * params). Thread-safe.
  */
 struct sp_result *sp_pool_query(struct sp_pool *p,
                                 const char *sql,
@@ -476,8 +479,10 @@ enum sp_code sp_pool_stats(const struct sp_pool *p, struct sp_stats *out);
  * `params` (NULL allowed when `n` is 0; all borrowed for the call), and reads the whole
  * result. Session state (transactions, variables) persists on this connection until it is
  * released. Returns a result to free with `sp_result_free`, or NULL with the error in `*err`
- * (`SP_ERR_SERVER` with errno and SQLSTATE, `SP_ERR_CONNECTION_LOST`, ...).
- * Not for concurrent use of one `c` (see `sp_conn`); different connections are independent.
+ * (`SP_ERR_SERVER` with errno and SQLSTATE, `SP_ERR_CONNECTION_LOST`, ...;
+ * `SP_ERR_INVALID_ARGUMENT` for a NULL/released `c`, NULL/non-UTF-8 `sql` or bad params).
+ * Use one `c` from one thread at a time (see `sp_conn`); different connections are
+ * independent.
  */
 struct sp_result *sp_conn_query(struct sp_conn *c,
                                 const char *sql,

@@ -52,8 +52,10 @@ fn live(name: &str, c: *const sp_conn) -> sharedpool::Result<Arc<sp_conn>> {
 /// `params` (NULL allowed when `n` is 0; all borrowed for the call), and reads the whole
 /// result. Session state (transactions, variables) persists on this connection until it is
 /// released. Returns a result to free with `sp_result_free`, or NULL with the error in `*err`
-/// (`SP_ERR_SERVER` with errno and SQLSTATE, `SP_ERR_CONNECTION_LOST`, ...).
-/// Not for concurrent use of one `c` (see `sp_conn`); different connections are independent.
+/// (`SP_ERR_SERVER` with errno and SQLSTATE, `SP_ERR_CONNECTION_LOST`, ...;
+/// `SP_ERR_INVALID_ARGUMENT` for a NULL/released `c`, NULL/non-UTF-8 `sql` or bad params).
+/// Use one `c` from one thread at a time (see `sp_conn`); different connections are
+/// independent.
 #[no_mangle]
 pub extern "C" fn sp_conn_query(
     c: *mut sp_conn,

@@ -82,7 +82,8 @@ pub extern "C" fn sp_pool_release(p: *mut sp_pool) {
 /// Borrows a connection, waiting at most `timeout_ms` milliseconds (negative: the pool's
 /// `acquire_timeout_ms`). Returns a connection to give back with `sp_conn_release`, or NULL
 /// with the error in `*err` (`SP_ERR_TIMEOUT` with the pool's state in the message,
-/// `SP_ERR_POOL_CLOSED`, `SP_ERR_CONNECT`, ...). Thread-safe.
+/// `SP_ERR_POOL_CLOSED`, `SP_ERR_CONNECT`, ...; `SP_ERR_INVALID_ARGUMENT` for a NULL or released
+/// `p`). Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_pool_acquire(
     p: *mut sp_pool,
@@ -103,7 +104,8 @@ pub extern "C" fn sp_pool_acquire(
 /// `sp_pool_acquire` with more control: `o` (nullable: all defaults; borrowed for the call)
 /// gives the timeout, a cancellation token that another thread may trigger, an interrupt
 /// callback polled while waiting, and a label naming the borrower in leak warnings. A
-/// cancelled or interrupted wait fails with `SP_ERR_CANCELLED`. Thread-safe.
+/// cancelled or interrupted wait fails with `SP_ERR_CANCELLED`; a NULL or released `p`, an
+/// `o->size` below 4 or a non-UTF-8 label with `SP_ERR_INVALID_ARGUMENT`. Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_pool_acquire_ex(
     p: *mut sp_pool,
@@ -158,7 +160,8 @@ fn timeout(ms: i64) -> Option<Duration> {
 /// `sql` (UTF-8, NUL-terminated) with `?` placeholders bound to `n` `params` (NULL allowed when
 /// `n` is 0; all borrowed for the call). Returns a result to free with `sp_result_free`, or
 /// NULL with the error in `*err` (`SP_ERR_SERVER` with errno and SQLSTATE, `SP_ERR_TIMEOUT`,
-/// ...). Thread-safe.
+/// ...; `SP_ERR_INVALID_ARGUMENT` for a NULL/released `p`, NULL/non-UTF-8 `sql` or bad
+/// params). Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_pool_query(
     p: *mut sp_pool,
