@@ -1,9 +1,8 @@
 //! `sp_conn`: a borrowed connection, and the calls made on it.
 
 use std::ffi::c_char;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use parking_lot::Mutex;
 use sharedpool::MysqlPooled;
 
 use crate::boundary::{arg_str, call, infallible, invalid};
@@ -26,6 +25,14 @@ pub struct sp_conn {
 fn conns() -> &'static Handles<sp_conn> {
     static CONNS: Handles<sp_conn> = Handles::new();
     &CONNS
+}
+
+impl sp_conn {
+    /// The connection, `None` once given back. A panic caught during an earlier call on this
+    /// connection does not make it unusable here (the pool decides whether it is broken).
+    fn lock(&self) -> MutexGuard<'_, Option<MysqlPooled>> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Registers a borrowed connection and returns its handle.
@@ -71,7 +78,7 @@ pub extern "C" fn sp_conn_query(
         let sql = unsafe { arg_str(NAME, "sql", sql) }?;
         // SAFETY: `params` holds `n` readable parameters when `n > 0` (documented).
         let params = unsafe { params::convert(NAME, params, n) }?;
-        let mut guard = handle.conn.lock();
+        let mut guard = handle.lock();
         let conn = guard
             .as_mut()
             .ok_or_else(|| invalid(NAME, "conn was released during the call"))?;
@@ -88,7 +95,7 @@ pub extern "C" fn sp_conn_query(
 pub extern "C" fn sp_conn_release(c: *mut sp_conn) {
     infallible((), || {
         if let Some(handle) = conns().remove(c) {
-            let conn = handle.conn.lock().take();
+            let conn = handle.lock().take();
             drop(conn);
         }
     })
@@ -101,7 +108,7 @@ pub extern "C" fn sp_conn_release(c: *mut sp_conn) {
 pub extern "C" fn sp_conn_discard(c: *mut sp_conn) {
     infallible((), || {
         if let Some(handle) = conns().remove(c) {
-            let conn = handle.conn.lock().take();
+            let conn = handle.lock().take();
             if let Some(conn) = conn {
                 conn.discard();
             }

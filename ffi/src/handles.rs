@@ -9,11 +9,11 @@
 //! this cannot see, but never undefined behaviour).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use parking_lot::Mutex;
-
-/// The live handles of one type.
+/// The live handles of one type. A std mutex (like the engine's since it met parking_lot's
+/// global parked-thread table in forked children); nothing panics while it is held, and a
+/// poisoned table is used as it is.
 pub(crate) struct Handles<T> {
     live: Mutex<Option<HashMap<usize, Arc<T>>>>,
 }
@@ -26,12 +26,15 @@ impl<T> Handles<T> {
         }
     }
 
+    fn lock(&self) -> MutexGuard<'_, Option<HashMap<usize, Arc<T>>>> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Registers `value` and returns its handle.
     pub(crate) fn insert(&self, value: T) -> *mut T {
         let arc = Arc::new(value);
         let p = Arc::as_ptr(&arc).cast_mut();
-        self.live
-            .lock()
+        self.lock()
             .get_or_insert_with(HashMap::new)
             .insert(p as usize, arc);
         p
@@ -39,18 +42,18 @@ impl<T> Handles<T> {
 
     /// The live handle at `p`, or `None` for NULL, a released or an unknown pointer.
     pub(crate) fn get(&self, p: *const T) -> Option<Arc<T>> {
-        self.live.lock().as_ref()?.get(&(p as usize)).cloned()
+        self.lock().as_ref()?.get(&(p as usize)).cloned()
     }
 
     /// Unregisters the handle at `p` and returns it (`None` when it was not live).
     pub(crate) fn remove(&self, p: *const T) -> Option<Arc<T>> {
-        self.live.lock().as_mut()?.remove(&(p as usize))
+        self.lock().as_mut()?.remove(&(p as usize))
     }
 
     /// How many handles are live.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.live.lock().as_ref().map_or(0, HashMap::len)
+        self.lock().as_ref().map_or(0, HashMap::len)
     }
 }
 
