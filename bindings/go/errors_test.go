@@ -110,8 +110,12 @@ func TestAuthError(t *testing.T) {
 		_, err = p.Exec(ctx, "DO 1")
 	}
 	var e *sharedpool.Error
-	if !errors.As(err, &e) || (e.Code != sharedpool.CodeAuth && e.Code != sharedpool.CodeTimeout) {
+	if !errors.As(err, &e) || e.Code != sharedpool.CodeAuth {
 		t.Fatalf("got %#v, want an auth error", err)
+	}
+	var me *sharedpool.MySQLError
+	if !errors.As(err, &me) || me.Number != 1045 || me.SQLState != "28000" {
+		t.Errorf("the server's refusal behind the auth error: %#v", me)
 	}
 	if strings.Contains(err.Error(), "wrong-secret") {
 		t.Errorf("the password shows in %q", err.Error())

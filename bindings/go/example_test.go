@@ -2,6 +2,7 @@ package sharedpool_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"time"
@@ -62,4 +63,18 @@ func Example_scaler() {
 	}
 	fmt.Printf("metric=%d active=%v\n", metric, metric >= s.target)
 	// Output: metric=2 active=true
+}
+
+// ExampleConnector adopts sharedpool under database/sql in one line.
+func ExampleConnector() {
+	db := sql.OpenDB(sharedpool.Connector(os.Getenv("SHAREDPOOL_TEST_DSN"), sharedpool.WithMaxSize(4)))
+	defer db.Close()
+
+	var answer int
+	if err := db.QueryRow("SELECT ? * 2", 21).Scan(&answer); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(answer)
+	// Output: 42
 }

@@ -79,7 +79,9 @@ func setOption(o *C.sp_options, key, value string) error {
 }
 
 // Close releases this reference; the pool closes when its last reference is released.
-// Connections still acquired stay usable until released. Close is idempotent and returns nil.
+// Connections still acquired stay usable until released; a call already running on p (an
+// Acquire still waiting, say) finishes first and the reference goes when it returns. Close is
+// idempotent and returns nil.
 func (p *Pool) Close() error {
 	old := p.state.Or(closedBit)
 	if old&closedBit != 0 {
