@@ -45,7 +45,7 @@ fn timeout_counts_every_waiter() {
             let pool = pool.clone();
             std::thread::spawn(move || {
                 pool.acquire_with(&Acquire {
-                    timeout: Some(Duration::from_millis(300)),
+                    timeout: Some(Duration::from_millis(1000)),
                     ..Default::default()
                 })
                 .unwrap_err()
