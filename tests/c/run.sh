@@ -22,8 +22,10 @@ out=target/ctest
 mkdir -p "$out"
 cflags=(-std=c11 -Wall -Wextra -Werror -g -O1 -Iinclude)
 libs=(-Ltarget/release -lsharedpool -lpthread "-Wl,-rpath,$root/target/release")
-tests=(test_api test_threads test_wait test_session)
-valgrind_tests=("${tests[@]}")
+tests=(test_api test_threads test_wait test_session test_fork)
+# Not test_fork: a forked child gives up the inherited connections on purpose without closing
+# them (no byte on the parent's sockets), which valgrind rightly reports as leaked in the child.
+valgrind_tests=(test_api test_threads test_wait test_session)
 
 passed=0
 failed=0
