@@ -22,7 +22,7 @@ test-rust: deps ## Rust unit and integration tests (real MariaDB)
 	tests/mariadb.sh run $(CARGO) test --workspace
 
 .PHONY: test
-test: lint test-rust ## everything CI runs: lint, then every test suite
+test: lint test-rust test-c test-python test-go bench-quick ## everything CI runs: lint, every test suite, the benchmarks in quick mode
 
 GO ?= go
 
@@ -100,6 +100,10 @@ QUICK ?= 0
 .PHONY: bench
 bench: deps ## benchmarks against the peers, one run, one MariaDB -> benches/RESULTS.md (QUICK=1: short CI run)
 	QUICK=$(QUICK) benches/run.sh
+
+.PHONY: bench-quick
+bench-quick: ## the benchmarks in quick mode (CI: they must run, not be fast)
+	$(MAKE) bench QUICK=1
 
 .PHONY: demo
 demo: deps ## 100 autoscaler components, own connections vs one shared pool, on a throwaway MariaDB
