@@ -480,7 +480,9 @@ enum sp_code sp_pool_stats(const struct sp_pool *p, struct sp_stats *out);
  * result. Session state (transactions, variables) persists on this connection until it is
  * released. Returns a result to free with `sp_result_free`, or NULL with the error in `*err`
  * (`SP_ERR_SERVER` with errno and SQLSTATE, `SP_ERR_CONNECTION_LOST`, ...;
- * `SP_ERR_INVALID_ARGUMENT` for a NULL/released `c`, NULL/non-UTF-8 `sql` or bad params).
+ * `SP_ERR_INVALID_ARGUMENT` for a NULL/released `c`, NULL/non-UTF-8 `sql` or bad params;
+ * `SP_ERR_CONNECTION_LOST` in a child process for a connection the parent borrowed before
+ * `fork()`, never touching the parent's socket).
  * Use one `c` from one thread at a time (see `sp_conn`); different connections are
  * independent.
  */
@@ -492,7 +494,8 @@ struct sp_result *sp_conn_query(struct sp_conn *c,
 
 /**
  * Gives the connection back to its pool (its session is cleaned there: an open transaction is
- * rolled back, changed session state reset). Safe after the pool's last `sp_pool_release`
+ * rolled back, changed session state reset). In a child process after `fork()`, a connection
+ * borrowed by the parent is given up without a byte on its socket. Safe after the pool's last `sp_pool_release`
  * (the connection is then closed). NULL is fine; a second release of the same handle is
  * detected and ignored. Thread-safe.
  */

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use sharedpool::MysqlPooled;
+use sharedpool::{Error, ErrorKind, MysqlPooled};
 
 use crate::boundary::{arg_str, call, infallible, invalid};
 use crate::error::sp_error;
@@ -19,6 +19,8 @@ use crate::result::sp_result;
 pub struct sp_conn {
     /// `None` once given back (a release racing a call in progress).
     conn: Mutex<Option<MysqlPooled>>,
+    /// The process that borrowed it: a child after `fork()` must not talk on its socket.
+    pid: libc::pid_t,
 }
 
 /// The live `sp_conn` handles.
@@ -39,7 +41,13 @@ impl sp_conn {
 pub(crate) fn insert(conn: MysqlPooled) -> *mut sp_conn {
     conns().insert(sp_conn {
         conn: Mutex::new(Some(conn)),
+        pid: current_pid(),
     })
+}
+
+fn current_pid() -> libc::pid_t {
+    // SAFETY: getpid has no preconditions and cannot fail.
+    unsafe { libc::getpid() }
 }
 
 /// The live connection behind `c`, or InvalidArgument.
@@ -60,7 +68,9 @@ fn live(name: &str, c: *const sp_conn) -> sharedpool::Result<Arc<sp_conn>> {
 /// result. Session state (transactions, variables) persists on this connection until it is
 /// released. Returns a result to free with `sp_result_free`, or NULL with the error in `*err`
 /// (`SP_ERR_SERVER` with errno and SQLSTATE, `SP_ERR_CONNECTION_LOST`, ...;
-/// `SP_ERR_INVALID_ARGUMENT` for a NULL/released `c`, NULL/non-UTF-8 `sql` or bad params).
+/// `SP_ERR_INVALID_ARGUMENT` for a NULL/released `c`, NULL/non-UTF-8 `sql` or bad params;
+/// `SP_ERR_CONNECTION_LOST` in a child process for a connection the parent borrowed before
+/// `fork()`, never touching the parent's socket).
 /// Use one `c` from one thread at a time (see `sp_conn`); different connections are
 /// independent.
 #[no_mangle]
@@ -74,6 +84,16 @@ pub extern "C" fn sp_conn_query(
     const NAME: &str = "sp_conn_query";
     call(NAME, err, || {
         let handle = live(NAME, c)?;
+        if handle.pid != current_pid() {
+            return Err(Error::new(
+                ErrorKind::ConnectionLost,
+                format!(
+                    "{NAME}: this connection was borrowed by process {} before fork(); a child \
+                     process must acquire its own (releasing this one in the child is safe)",
+                    handle.pid
+                ),
+            ));
+        }
         // SAFETY: `sql` is NULL or a NUL-terminated string (documented).
         let sql = unsafe { arg_str(NAME, "sql", sql) }?;
         // SAFETY: `params` holds `n` readable parameters when `n > 0` (documented).
@@ -88,7 +108,8 @@ pub extern "C" fn sp_conn_query(
 }
 
 /// Gives the connection back to its pool (its session is cleaned there: an open transaction is
-/// rolled back, changed session state reset). Safe after the pool's last `sp_pool_release`
+/// rolled back, changed session state reset). In a child process after `fork()`, a connection
+/// borrowed by the parent is given up without a byte on its socket. Safe after the pool's last `sp_pool_release`
 /// (the connection is then closed). NULL is fine; a second release of the same handle is
 /// detected and ignored. Thread-safe.
 #[no_mangle]
