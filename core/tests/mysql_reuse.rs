@@ -80,6 +80,12 @@ fn no_session_state_bleeds_into_the_next_borrower() {
     let cases: &[(&[&str], &[&str], Option<&str>)] = &[
         (&["SET @v = 42"], &["SELECT @v"], None),
         (&["SELECT @w := 7"], &["SELECT @w"], None),
+        (&["SELECT 5 INTO @into"], &["SELECT @into"], None),
+        (
+            &["SELECT LAST_INSERT_ID(77)"],
+            &["SELECT LAST_INSERT_ID()"],
+            Some("0"),
+        ),
         (&["SET time_zone = '+05:00'"], &["SELECT @@time_zone"], Some(&tz)),
         (&["SET sql_mode = 'ANSI_QUOTES'"], &["SELECT @@sql_mode"], Some(&mode)),
         (&["SET NAMES latin1"], &["SELECT @@character_set_client"], Some(&cs)),

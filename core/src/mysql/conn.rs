@@ -21,11 +21,28 @@ const TRACKING: &str = "SESSION session_track_state_change=ON, session_track_sch
      session_track_transaction_info='CHARACTERISTICS'";
 
 /// Session changes a result-set statement can make that MariaDB reports neither in session
-/// tracking nor in the status flags: user variables assigned in a `SELECT` (`:=`) and named
-/// locks (`GET_LOCK`). Matching is textual and conservative (a false hit costs one reset).
+/// tracking nor in the status flags: user variables assigned in a `SELECT` (`:=`,
+/// `INTO @var`), named locks (`GET_LOCK`) and `LAST_INSERT_ID(expr)`. Matching is textual and conservative (a
+/// false hit costs one reset).
 fn may_change_session_unseen(sql: &[u8]) -> bool {
-    sql.windows(2).any(|w| w == b":=")
-        || sql.windows(8).any(|w| w.eq_ignore_ascii_case(b"GET_LOCK"))
+    /// Is the first non-blank byte from `at` one that `pred` accepts?
+    fn next_is(sql: &[u8], at: usize, pred: impl Fn(u8) -> bool) -> bool {
+        sql[at..]
+            .iter()
+            .find(|c| !c.is_ascii_whitespace())
+            .is_some_and(|&c| pred(c))
+    }
+    /// End offsets of the case-insensitive matches of `needle`.
+    fn ends<'a>(sql: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+        sql.windows(needle.len())
+            .enumerate()
+            .filter(move |(_, w)| w.eq_ignore_ascii_case(needle))
+            .map(move |(i, _)| i + needle.len())
+    }
+    ends(sql, b":=").next().is_some()
+        || ends(sql, b"GET_LOCK").next().is_some()
+        || ends(sql, b"INTO").any(|end| next_is(sql, end, |c| c == b'@'))
+        || ends(sql, b"LAST_INSERT_ID(").any(|end| next_is(sql, end, |c| c != b')'))
 }
 
 /// Does the server's charset name `server` match the requested `wanted` (`utf8` is an alias
@@ -665,5 +682,31 @@ impl Drop for Connection {
         // SAFETY: the handle is valid and not used after this; mysql_close sends COM_QUIT
         // (the engine uses `forget` instead when no byte may be sent).
         unsafe { sys::mysql_close(self.raw()) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_change_session_unseen as unseen;
+
+    #[test]
+    fn textual_session_change_hints() {
+        for sql in [
+            "SELECT @a := 1",
+            "select get_lock('x', 1)",
+            "SELECT 1 INTO @v",
+            "SELECT a FROM t LIMIT 1 into   @v",
+            "SELECT LAST_INSERT_ID( 5 )",
+        ] {
+            assert!(unseen(sql.as_bytes()), "{sql}");
+        }
+        for sql in [
+            "SELECT 1",
+            "SELECT LAST_INSERT_ID()",
+            "INSERT INTO t VALUES (1)",
+            "SELECT @@time_zone",
+        ] {
+            assert!(!unseen(sql.as_bytes()), "{sql}");
+        }
     }
 }
