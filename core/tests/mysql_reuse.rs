@@ -65,6 +65,16 @@ fn no_session_state_bleeds_into_the_next_borrower() {
         )
         .unwrap();
     admin.query("DELETE FROM sp.bleed", &[]).unwrap();
+    for sql in [
+        "CREATE OR REPLACE PROCEDURE sp.set_var() BEGIN SET @pv = 1; END",
+        "CREATE OR REPLACE FUNCTION sp.set_tz() RETURNS INT \
+         BEGIN SET SESSION time_zone = '+03:00'; RETURN 1; END",
+        "CREATE OR REPLACE FUNCTION sp.set_uv() RETURNS INT BEGIN SET @fv = 1; RETURN 1; END",
+    ] {
+        admin
+            .query(sql, &[])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
     let (id, tz, mode, cs) = {
         let mut c = pool.acquire().unwrap();
         let r = c
@@ -81,6 +91,9 @@ fn no_session_state_bleeds_into_the_next_borrower() {
         (&["SET @v = 42"], &["SELECT @v"], None),
         (&["SELECT @w := 7"], &["SELECT @w"], None),
         (&["SELECT 5 INTO @into"], &["SELECT @into"], None),
+        (&["CALL sp.set_var()"], &["SELECT @pv"], None),
+        (&["SELECT sp.set_tz()"], &["SELECT @@time_zone"], Some(&tz)),
+        (&["SELECT sp.set_uv()"], &["SELECT @fv"], None),
         (
             &["SELECT LAST_INSERT_ID(77)"],
             &["SELECT LAST_INSERT_ID()"],
