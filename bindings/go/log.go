@@ -1,0 +1,51 @@
+package sharedpool
+
+/*
+#include "sharedpool.h"
+
+extern void spGoLog(void *ctx, int level, char *message);
+
+static void sp_go_set_log(int on) {
+	sp_set_log_callback(on ? (sp_log_fn)spGoLog : NULL, NULL);
+}
+*/
+import "C"
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+)
+
+var logger atomic.Pointer[slog.Logger]
+
+// SetLogger sends the library's pool events (acquire timeouts, connect failures, suspected
+// leaks, closed pools) to l, with their levels (error, warn, info, debug); nil stops them.
+// Passwords never appear in them. The callback is process-wide: it replaces one set through
+// the C ABI by other code in this process (a C library, the Python module), and vice versa.
+// Events arrive on the library's threads; l's handler should be quick.
+func SetLogger(l *slog.Logger) {
+	logger.Store(l)
+	if l != nil {
+		C.sp_go_set_log(1)
+	} else {
+		C.sp_go_set_log(0)
+	}
+}
+
+func deliverLog(level int, msg string) {
+	l := logger.Load()
+	if l == nil {
+		return
+	}
+	lvl := slog.LevelDebug
+	switch level {
+	case 1:
+		lvl = slog.LevelError
+	case 2:
+		lvl = slog.LevelWarn
+	case 3:
+		lvl = slog.LevelInfo
+	}
+	l.Log(context.Background(), lvl, msg, "source", "sharedpool")
+}
