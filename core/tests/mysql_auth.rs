@@ -35,7 +35,12 @@ fn wrong_password_is_auth_and_never_joins_the_right_pool() {
         1,
         "the wrong password did not join the live pool"
     );
-    assert!(!sharedpool::metrics_text().contains("not-the-password"));
+    let metrics = sharedpool::metrics_text();
+    assert!(
+        metrics.contains("#auth"),
+        "the live pool's label is listed: {metrics}"
+    );
+    assert!(!metrics.contains("not-the-password") && !metrics.contains("sp-secret"));
     // Same again with the pool already live under the right key: still rejected.
     let e = sharedpool::open(&wrong, &[]).map(|_| ()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth);
