@@ -37,6 +37,12 @@
 // errors.Is; server errors are *MySQLError (errors.As) with the error number and SQLSTATE;
 // everything else is an *Error with a Code.
 //
+// # Observing
+//
+// Pool.Stats returns a pool's figures (references, size, idle, active, waiting, counters),
+// MetricsText every pool's metrics in the Prometheus text format, and SetLogger routes the
+// library's pool events (timeouts, connect failures, suspected leaks) to a *slog.Logger.
+//
 // # Values
 //
 // Arguments may be ints, uints, floats, bool, string, []byte, time.Time (sent in UTC), nil
