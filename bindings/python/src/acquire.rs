@@ -2,7 +2,7 @@
 //! the thread waits, the library polls [`poll_signals`], which briefly re-takes the GIL to run
 //! Python's signal handlers and keeps the exception they raise (KeyboardInterrupt).
 
-use std::ffi::c_void;
+use std::ffi::{c_void, CStr};
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
@@ -67,10 +67,12 @@ unsafe extern "C" fn poll_signals(ctx: *mut c_void) -> bool {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or(false)
 }
 
-/// Checks a connection out of `pool` (call without the GIL). `timeout_ms < 0`: the pool's default.
+/// Checks a connection out of `pool` (call without the GIL). `timeout_ms < 0`: the pool's default;
+/// `label` names the borrower in leak warnings.
 pub fn acquire(
     pool: *mut ffi::sp_pool,
     timeout_ms: i64,
+    label: Option<&CStr>,
     interrupt: &Interrupt,
 ) -> Result<ConnPtr, SpError> {
     let opts = ffi::sp_acquire_options {
@@ -79,7 +81,7 @@ pub fn acquire(
         cancel: std::ptr::null(),
         interrupt: Some(poll_signals),
         interrupt_ctx: interrupt as *const Interrupt as *mut c_void,
-        label: std::ptr::null(),
+        label: label.map_or(std::ptr::null(), CStr::as_ptr),
     };
     let mut err = std::ptr::null_mut();
     // SAFETY: pool is a live pool handle; opts and err are valid for the call.

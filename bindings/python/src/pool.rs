@@ -55,7 +55,7 @@ impl Pool {
         let handle = self.handle()?;
         let interrupt = Interrupt::default();
         let out = py.detach(|| {
-            let conn = acquire(handle.0, -1, &interrupt)?;
+            let conn = acquire(handle.0, -1, None, &interrupt)?;
             let res = query_raw(conn, call);
             conn.release();
             drop(handle);
@@ -169,9 +169,14 @@ impl Pool {
     }
 
     /// Checks a connection out (waits at most `timeout` seconds; None: the pool's
-    /// acquire_timeout). Ctrl-C interrupts the wait.
-    #[pyo3(signature = (timeout=None))]
-    fn acquire(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<RawConnection> {
+    /// acquire_timeout). Ctrl-C interrupts the wait. `label` names the borrower in leak warnings.
+    #[pyo3(signature = (timeout=None, label=None))]
+    fn acquire(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        label: Option<&str>,
+    ) -> PyResult<RawConnection> {
         let timeout_ms = match timeout {
             None => -1,
             Some(t) if t >= 0.0 && t.is_finite() => (t * 1000.0).round() as i64,
@@ -181,10 +186,11 @@ impl Pool {
                 )))
             }
         };
+        let label = label.map(|l| cstring("the label", l)).transpose()?;
         let handle = self.handle()?;
         let interrupt = Interrupt::default();
         let out = py.detach(|| {
-            let conn = acquire(handle.0, timeout_ms, &interrupt);
+            let conn = acquire(handle.0, timeout_ms, label.as_deref(), &interrupt);
             drop(handle);
             conn
         });

@@ -82,8 +82,8 @@ def test_uncommitted_transaction_is_rolled_back_at_exit(pool, table) -> None:
 
 def test_connection_returns_to_pool(open_pool) -> None:
     pool = open_pool(max_size=1)
-    for _ in range(5):
-        with pool.connection() as conn:
+    for i in range(5):
+        with pool.connection(label=f"borrower-{i}") as conn:
             conn.execute("SELECT 1")
     assert pool.stats()["total"] == 1
     assert pool.stats()["active"] == 0

@@ -111,10 +111,13 @@ class Pool(_NativePool):
     reference (idempotent); the pool closes with its last reference. Also a context manager.
     """
 
-    def connection(self, timeout: float | None = None, *, autocommit: bool = False) -> Connection:
+    def connection(
+        self, timeout: float | None = None, *, autocommit: bool = False, label: str | None = None
+    ) -> Connection:
         """Checks a connection out, waiting at most ``timeout`` seconds (None: the pool's
-        ``acquire_timeout_ms``); raises ``PoolTimeout`` when none became free."""
-        return Connection(self.acquire(timeout), autocommit=autocommit)
+        ``acquire_timeout_ms``); raises ``PoolTimeout`` when none became free. ``label`` names
+        the borrower in leak warnings (``leak_detection_ms``)."""
+        return Connection(self.acquire(timeout, label), autocommit=autocommit)
 
     def __repr__(self) -> str:
         if self.closed:
