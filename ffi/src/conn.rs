@@ -7,6 +7,7 @@ use sharedpool::{Error, ErrorKind, MysqlPooled};
 
 use crate::boundary::{arg_str, call, infallible, invalid};
 use crate::error::sp_error;
+use crate::fork;
 use crate::handles::Handles;
 use crate::params::{self, sp_param};
 use crate::result::sp_result;
@@ -19,8 +20,8 @@ use crate::result::sp_result;
 pub struct sp_conn {
     /// `None` once given back (a release racing a call in progress).
     conn: Mutex<Option<MysqlPooled>>,
-    /// The process that borrowed it: a child after `fork()` must not talk on its socket.
-    pid: libc::pid_t,
+    /// The fork generation it was borrowed in: a child must not talk on the parent's socket.
+    generation: u64,
 }
 
 /// The live `sp_conn` handles.
@@ -41,13 +42,8 @@ impl sp_conn {
 pub(crate) fn insert(conn: MysqlPooled) -> *mut sp_conn {
     conns().insert(sp_conn {
         conn: Mutex::new(Some(conn)),
-        pid: current_pid(),
+        generation: fork::generation(),
     })
-}
-
-fn current_pid() -> libc::pid_t {
-    // SAFETY: getpid has no preconditions and cannot fail.
-    unsafe { libc::getpid() }
 }
 
 /// The live connection behind `c`, or InvalidArgument.
@@ -84,13 +80,13 @@ pub extern "C" fn sp_conn_query(
     const NAME: &str = "sp_conn_query";
     call(NAME, err, || {
         let handle = live(NAME, c)?;
-        if handle.pid != current_pid() {
+        if handle.generation != fork::generation() {
             return Err(Error::new(
                 ErrorKind::ConnectionLost,
                 format!(
-                    "{NAME}: this connection was borrowed by process {} before fork(); a child \
-                     process must acquire its own (releasing this one in the child is safe)",
-                    handle.pid
+                    "{NAME}: this connection was borrowed by the parent process before fork(); \
+                     a child process must acquire its own (releasing this one in the child is \
+                     safe)"
                 ),
             ));
         }

@@ -16,6 +16,7 @@
 
 // Internals.
 mod boundary;
+mod fork;
 mod handles;
 mod params;
 
