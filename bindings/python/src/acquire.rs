@@ -1,9 +1,12 @@
 //! Checking a connection out without the GIL, cancellable by Ctrl-C: while (and only while)
 //! the thread waits, the library polls [`poll_signals`], which briefly re-takes the GIL to run
-//! Python's signal handlers and keeps the exception they raise (KeyboardInterrupt).
+//! Python's signal handlers and keeps the exception they raise (KeyboardInterrupt). Only Python's
+//! main thread runs signal handlers, so other threads wait without polling (and without taking
+//! the GIL at each wake-up).
 
 use std::ffi::{c_void, CStr};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Once};
 
 use pyo3::prelude::*;
 
@@ -67,6 +70,32 @@ unsafe extern "C" fn poll_signals(ctx: *mut c_void) -> bool {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or(false)
 }
 
+/// Python's main thread as `pthread_self()` (what `threading.main_thread().ident` holds).
+static MAIN_THREAD: AtomicU64 = AtomicU64::new(0);
+
+/// After `fork()` the forking thread is the child's only thread, and Python's main thread.
+extern "C" fn main_thread_after_fork() {
+    // SAFETY: pthread_self has no preconditions and is async-signal-safe.
+    MAIN_THREAD.store(unsafe { libc::pthread_self() } as u64, Ordering::Relaxed);
+}
+
+/// Records Python's main thread; called when the module is imported.
+pub fn init(py: Python<'_>) -> PyResult<()> {
+    let main = py.import("threading")?.call_method0("main_thread")?;
+    MAIN_THREAD.store(main.getattr("ident")?.extract()?, Ordering::Relaxed);
+    static AT_FORK: Once = Once::new();
+    AT_FORK.call_once(|| {
+        // SAFETY: the handler only stores an atomic, as a post-fork child handler must.
+        unsafe { libc::pthread_atfork(None, None, Some(main_thread_after_fork)) };
+    });
+    Ok(())
+}
+
+fn on_main_thread() -> bool {
+    // SAFETY: pthread_self has no preconditions.
+    (unsafe { libc::pthread_self() } as u64) == MAIN_THREAD.load(Ordering::Relaxed)
+}
+
 /// Checks a connection out of `pool` (call without the GIL). `timeout_ms < 0`: the pool's default;
 /// `label` names the borrower in leak warnings.
 pub fn acquire(
@@ -79,7 +108,11 @@ pub fn acquire(
         size: std::mem::size_of::<ffi::sp_acquire_options>() as u32,
         timeout_ms,
         cancel: std::ptr::null(),
-        interrupt: Some(poll_signals),
+        interrupt: if on_main_thread() {
+            Some(poll_signals)
+        } else {
+            None
+        },
         interrupt_ctx: interrupt as *const Interrupt as *mut c_void,
         label: label.map_or(std::ptr::null(), CStr::as_ptr),
     };

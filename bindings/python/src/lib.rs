@@ -47,6 +47,7 @@ fn abi_version() -> (u32, u32) {
 #[pymodule]
 fn _sharedpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
+    acquire::init(m.py())?;
     m.add_class::<pool::Pool>()?;
     m.add_class::<connection::RawConnection>()?;
     m.add_function(wrap_pyfunction!(metrics_text, m)?)?;
