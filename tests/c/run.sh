@@ -59,7 +59,7 @@ c99_header() {
     "$CC" -x c -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only -
 }
 
-for t in "${tests[@]}" quickstart; do step "build $t" build "$t"; done
+for t in "${tests[@]}" quickstart bench_ffi; do step "build $t" build "$t"; done
 step "header compiles as C++ (extern \"C\") and links" cxx_header
 step "header compiles as pedantic C99" c99_header
 for t in "${tests[@]}"; do step "run $t" run "$t"; done
