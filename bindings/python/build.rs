@@ -70,7 +70,15 @@ fn build_ffi(workspace: &Path) -> PathBuf {
         let keep = ["CARGO_HOME", "CARGO_NET_", "CARGO_HTTP_", "CARGO_REGISTR"]
             .iter()
             .any(|p| key.starts_with(p));
-        if (key.starts_with("CARGO_") && !keep) || key == "RUSTFLAGS" || key == "RUSTDOCFLAGS" {
+        // Under `cargo clippy` the outer build also sets a clippy-driver wrapper and its args.
+        let outer = [
+            "RUSTFLAGS",
+            "RUSTDOCFLAGS",
+            "RUSTC_WORKSPACE_WRAPPER",
+            "CLIPPY_ARGS",
+            "__CLIPPY_INTERNAL_ARGS",
+        ];
+        if (key.starts_with("CARGO_") && !keep) || outer.contains(&key.as_ref()) {
             cmd.env_remove(key.as_ref());
         }
     }
