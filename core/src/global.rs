@@ -17,8 +17,9 @@ pub type MysqlPooled = Pooled<MysqlManager>;
 static REGISTRY: LazyLock<Registry<MysqlManager>> = LazyLock::new(Registry::new);
 
 /// The server's `wait_timeout` per pool key, read once by a probe connect on the first open
-/// (inner `None`: the probe could not connect, nothing is clamped). Racing first opens of a
-/// key wait on the key's cell, so only one of them probes.
+/// (inner `None`: the probe could not connect, nothing is clamped). Opens of a key take the
+/// key's cell for the probe and the registration, so only one probes and its connection
+/// seeds the pool.
 type Probed = Arc<Mutex<Option<Option<Duration>>>>;
 static WAIT_TIMEOUTS: LazyLock<Mutex<HashMap<String, Probed>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
@@ -83,7 +84,6 @@ pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
             }
         },
     };
-    drop(cached);
     if let Some(w) = wait_timeout {
         let changed = clamp(&mut opts.pool, w);
         if !changed.is_empty() && seed.is_some() {
@@ -95,12 +95,17 @@ pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
             );
         }
     }
-    REGISTRY.open(&key, &opts, move || {
+    // The key's cell stays locked until the pool is registered: otherwise another first
+    // open could create the pool without the probe's connection, which would then be one
+    // connection over `max_size` for a moment.
+    let pool = REGISTRY.open(&key, &opts, move || {
         Ok(match seed {
             Some(conn) => manager.with_seed(conn),
             None => manager,
         })
-    })
+    });
+    drop(cached);
+    pool
 }
 
 /// Prometheus text for every live MySQL pool in the process.
