@@ -203,14 +203,19 @@ def test_closing_a_pool_while_other_threads_use_it(dsn) -> None:
 def test_gil_is_released_during_a_query(open_pool) -> None:
     pool = open_pool(max_size=2)
     other = open_pool(max_size=1)
-    sleeper = threading.Thread(target=pool.query, args=("SELECT SLEEP(1)",), daemon=True)
-    sleeper.start()
-    while pool.stats()["active"] == 0 and sleeper.is_alive():
-        pass
-    # If the sleeping query held the GIL, none of this could run until it returned.
-    for _ in range(10):
-        assert other.query("SELECT 1") == [(1,)]
-    assert sleeper.is_alive()
+    lock = f"sp-gil-{unique_name()}"
+    with pool.connection(autocommit=True) as holder:
+        assert holder.execute("SELECT GET_LOCK(%s, 0)", (lock,)).fetchone() == (1,)
+        # The sleeper's query blocks in the server until the holder releases the lock.
+        sleeper = threading.Thread(target=pool.query, args=("SELECT GET_LOCK(%s, 60)", (lock,)), daemon=True)
+        sleeper.start()
+        while pool.stats()["active"] < 2 and sleeper.is_alive():
+            pass
+        # If the blocked query held the GIL, none of this could run.
+        for _ in range(10):
+            assert other.query("SELECT 1") == [(1,)]
+        assert sleeper.is_alive()
+        holder.execute("SELECT RELEASE_LOCK(%s)", (lock,))
     sleeper.join(JOIN_TIMEOUT)
     assert not sleeper.is_alive()
 
