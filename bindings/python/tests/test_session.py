@@ -32,3 +32,7 @@ def test_pool_query_session_changes_do_not_leak(open_pool) -> None:
     pool = open_pool(max_size=1)
     pool.execute("SET @x = 'dirty'")
     assert pool.query("SELECT @x") == [(None,)]
+    # A named lock taken by one borrower is released when its connection returns.
+    observer = open_pool(max_size=1)
+    assert pool.query("SELECT GET_LOCK('sp-session-lock', 0)") == [(1,)]
+    assert observer.query("SELECT IS_USED_LOCK('sp-session-lock')") == [(None,)]
