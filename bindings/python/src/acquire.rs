@@ -54,6 +54,9 @@ impl Interrupt {
 }
 
 /// `sp_interrupt_fn`: runs pending Python signal handlers; true (cancel) when one raised.
+///
+/// # Safety
+/// `ctx` points to the [`Interrupt`] given to [`acquire`], alive while the library calls this.
 unsafe extern "C" fn poll_signals(ctx: *mut c_void) -> bool {
     let run = || {
         // SAFETY: ctx is the &Interrupt passed by `acquire`, alive for the whole wait.
