@@ -497,7 +497,7 @@ def main() -> int:
         "select1_rust.json",
         "Rust: sharedpool vs r2d2 over the mysql crate (raw libmariadb floor)",
         "raw",
-        ["r2d2"],
+        ["r2d2", "r2d2-nocheck"],
     )
     select1_python(rep)
     select1_go(rep)

@@ -1,7 +1,7 @@
 //! End-to-end `SELECT 1` over loopback, closed loop, `max_size=8` for the pools:
 //! one dedicated raw libmariadb connection per client (the floor), sharedpool through its Rust
-//! API, and r2d2 over the `mysql` crate (default r2d2 settings: it checks each connection
-//! with a ping on checkout). The server's own counts come from `SHOW GLOBAL STATUS`.
+//! API, and r2d2 over the `mysql` crate: with r2d2's defaults (a ping on every checkout) and
+//! without that check (`r2d2-nocheck`). The server's own counts come from `SHOW GLOBAL STATUS`.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::common::{closed_loop, guarded, ns_since, Args, Sample};
 use crate::raw::{delta, RawConn, Server, Target};
 
-const MODES: [&str; 3] = ["raw", "sharedpool", "r2d2"];
+const MODES: [&str; 4] = ["raw", "sharedpool", "r2d2", "r2d2-nocheck"];
 pub const MAX_SIZE: u32 = 8;
 
 /// r2d2 over one `mysql::Conn`, as r2d2_mysql does (a ping as the validity check).
@@ -74,9 +74,10 @@ fn measure(mode: &str, t: &Target, clients: usize, warm: Duration, dur: Duration
                 },
             )
         }
-        "r2d2" => {
+        "r2d2" | "r2d2-nocheck" => {
             let pool = r2d2::Pool::builder()
                 .max_size(MAX_SIZE)
+                .test_on_check_out(mode == "r2d2")
                 .connection_timeout(Duration::from_secs(60))
                 .build(MysqlCrateManager(mysql_crate_opts(t)))
                 .expect("r2d2 pool over the mysql crate");
@@ -167,7 +168,7 @@ pub fn run(args: &Args) -> Value {
     json!({
         "bench": "select1",
         "language": "rust",
-        "what": "SELECT 1 closed loop; raw = one libmariadb connection per client (floor); pools max_size=8; r2d2 with its defaults (a ping on every checkout)",
+        "what": "SELECT 1 closed loop; raw = one libmariadb connection per client (floor); pools max_size=8; r2d2 with its defaults (a ping on every checkout) and r2d2-nocheck without that ping",
         "max_size": MAX_SIZE,
         "measure_ms": dur.as_millis() as u64,
         "note": "server.max_used_connections excludes the benchmark's own status connection",
