@@ -9,10 +9,11 @@ int main(int argc, char **argv) {
   sp_param who = {.kind = SP_PARAM_TEXT, .data = "world", .len = 5};
   sp_result *r = pool ? sp_pool_query(pool, "SELECT CONCAT('hello, ', ?)", &who, 1, &err) : NULL;
   const char *text;
-  if (r && sp_result_get(r, 0, 0, &text, NULL)) printf("%s\n", text);
+  int ok = r != NULL && sp_result_get(r, 0, 0, &text, NULL);
+  if (ok) printf("%s\n", text);
   else fprintf(stderr, "error %d: %s\n", sp_error_code(err), sp_error_message(err));
   sp_result_free(r);
   sp_error_free(err);
   sp_pool_release(pool);
-  return r ? 0 : 1;
+  return ok ? 0 : 1;
 }
