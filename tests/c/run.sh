@@ -63,6 +63,11 @@ for t in "${tests[@]}" quickstart bench_ffi; do step "build $t" build "$t"; done
 step "header compiles as C++ (extern \"C\") and links" cxx_header
 step "header compiles as pedantic C99" c99_header
 for t in "${tests[@]}"; do step "run $t" run "$t"; done
+# The README shows tests/c/quickstart.c (less its first comment line) verbatim.
+readme_matches_quickstart() {
+  diff <(tail -n +2 tests/c/quickstart.c) <(awk '/^```c$/ {f = 1; next} /^```$/ {f = 0} f' README.md)
+}
+step "README's C quick start is tests/c/quickstart.c" readme_matches_quickstart
 step "run quickstart" bash -c "[ \"\$('$out/quickstart' \"\$SHAREDPOOL_TEST_DSN\")\" = 'hello, world' ]"
 if ! command -v valgrind >/dev/null && command -v apt-get >/dev/null; then
   sudo=""
