@@ -8,7 +8,8 @@ Contenders, at 1 and 16 threads (pools capped at max_size=8):
   - DBUtils ``PooledDB`` over MySQLdb;
   - SQLAlchemy ``QueuePool`` over MySQLdb and over PyMySQL (defaults: rollback on return).
 Each runs for a fixed time per repeat; the table shows the median cost per statement (µs,
-wall time / statements of all threads), the spread over repeats, and ratios. The peers are
+wall time / statements of all threads), the spread over repeats, ratios, and the most client
+connections the server had at the end of a timed window (SHOW GLOBAL STATUS Threads_connected). The peers are
 installed from PyPI into the running interpreter when missing. Results: benches/results/python.json.
 """
 
@@ -27,8 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 QUICK = os.environ.get("QUICK") == "1"
-DURATION = 0.15 if QUICK else 0.8  # seconds per repeat
-REPEATS = 2 if QUICK else 5
+DURATION = 0.15 if QUICK else 0.5  # seconds per repeat
+REPEATS = 2 if QUICK else 7
 THREADS = (1, 16)
 MAX_SIZE = 8
 PEERS = {
@@ -195,8 +196,18 @@ CONTENDERS: dict[str, Callable[[dict], Contender]] = {
 }
 
 
-def measure(setup, threads: int) -> float:
-    """One repeat: seconds of wall time per statement, all threads together."""
+def server_connections(monitor) -> int:
+    """Client connections the server has now, less the monitor's own."""
+    cur = monitor.cursor()
+    cur.execute("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
+    (_, value) = cur.fetchone()
+    cur.close()
+    return int(value) - 1
+
+
+def measure(setup, threads: int, monitor) -> tuple[float, int]:
+    """One repeat: seconds of wall time per statement (all threads together), and the server's
+    connection count at the end of the timed window."""
     per_thread, teardown = setup(threads)
     counts = [0] * threads
     stop = threading.Event()
@@ -222,28 +233,37 @@ def measure(setup, threads: int) -> float:
     for w in workers:
         w.join()
     elapsed = time.perf_counter() - start
+    connections = server_connections(monitor)
     teardown()
-    return elapsed / max(sum(counts), 1)
+    return elapsed / max(sum(counts), 1), connections
 
 
 def main() -> None:
     ensure_peers()
     t = target()
     results: dict[str, dict[str, dict]] = {}
+    monitor = mysqldb_connect(t)
+    load_before = os.getloadavg()
     for threads in THREADS:
         setups = {name: make(t) for name, make in CONTENDERS.items()}
         samples: dict[str, list[float]] = {name: [] for name in setups}
+        conns: dict[str, int] = dict.fromkeys(setups, 0)
         # Repeats interleave the contenders, so a burst of load on a shared machine hits them all.
         for _ in range(REPEATS):
             for name, setup in setups.items():
-                samples[name].append(measure(setup, threads) * 1e6)
+                seconds, connections = measure(setup, threads, monitor)
+                samples[name].append(seconds * 1e6)
+                conns[name] = max(conns[name], connections)
         for name, xs in samples.items():
             results.setdefault(str(threads), {})[name] = {
                 "median_us": statistics.median(xs),
                 "min_us": min(xs),
                 "max_us": max(xs),
                 "samples_us": xs,
+                "server_connections": conns[name],
             }
+    monitor.close()
+    load_after = os.getloadavg()
     floor_name, sqla_name = next(iter(CONTENDERS)), "SQLAlchemy QueuePool over MySQLdb"
     summary = {}
     print(
@@ -261,6 +281,7 @@ def main() -> None:
             spread = f"{r['min_us']:.1f}–{r['max_us']:.1f}"
             print(
                 f"  {name:<50} {r['median_us']:8.1f} {spread:>17} {vs_floor:8.2f} {vs_sqla:15.2f}"
+                f" {r['server_connections']:6d}"
             )
         sp = rows["sharedpool pool.query"]
         summary[threads] = {
@@ -285,6 +306,7 @@ def main() -> None:
                 "max_size": MAX_SIZE,
                 "python": platform.python_version(),
                 "machine": f"{os.cpu_count()} cpus",
+                "load_average_before_after": [load_before[0], load_after[0]],
                 "sharedpool": sharedpool.library_version(),
                 "summary": summary,
                 "results": results,
@@ -293,7 +315,9 @@ def main() -> None:
         )
         + "\n"
     )
-    print(f"\nwrote {out}")
+    print(
+        f"\nload average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after; wrote {out}"
+    )
 
 
 if __name__ == "__main__":
