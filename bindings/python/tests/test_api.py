@@ -46,6 +46,8 @@ def test_query_and_execute(pool, table) -> None:
     assert pool.query("SELECT %s, %s", (2, "x")) == [(2, "x")]
     assert pool.query("SELECT %(a)s, %(b)s, %(a)s", {"a": 1, "b": None}) == [(1, None, 1)]
     assert pool.query("SELECT '100%%', %s", ["p"]) == [("100%", "p")]
+    # A literal ? (quoted, or in a comment) is not a placeholder.
+    assert pool.query("SELECT '?', %s -- ?", (3,)) == [("?", 3)]
     # Without parameters the SQL is sent as is: % needs no escaping.
     assert pool.query("SELECT '5%'") == [("5%",)]
     assert pool.execute(f"INSERT INTO {table} (name, n) VALUES (%s, %s), (%s, %s)", ("a", 1, "b", 2)) == 2
