@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 PREFIX ?= /usr/local
+# The Python extension's build.rs links this library instead of building its own copy.
+export SHAREDPOOL_LIB_DIR := $(CURDIR)/target/release
 
 .PHONY: help
 help: ## list the targets
@@ -13,12 +15,12 @@ deps: ## install the system packages the build and tests need (Debian)
 	tests/mariadb.sh install
 
 .PHONY: lint
-lint: deps ## cargo fmt --check and clippy -D warnings
+lint: lib ## cargo fmt --check and clippy -D warnings
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 .PHONY: test-rust
-test-rust: deps ## Rust unit and integration tests (real MariaDB)
+test-rust: lib ## Rust unit and integration tests (real MariaDB)
 	tests/mariadb.sh run $(CARGO) test --workspace
 
 .PHONY: test
