@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -74,9 +76,56 @@ func serverConnections(t testing.TB, admin *sharedpool.Pool, db string) int64 {
 }
 
 func countConnections(admin *sharedpool.Pool, db string) (int64, error) {
+	ctx := context.Background()
+	conn, err := admin.Acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Release()
+	var self int64
+	if err := conn.QueryRow(ctx, "SELECT CONNECTION_ID()").Scan(&self); err != nil {
+		return 0, err
+	}
+	return processlistCount(ctx, conn, db, self)
+}
+
+// queryer is what *Pool and *Conn have in common for reading rows.
+type queryer interface {
+	Query(ctx context.Context, query string, args ...any) (*sharedpool.Rows, error)
+}
+
+// processlistCount counts the server's connections of user sp to database db, less the
+// connection with id self (0: none). It reads SHOW PROCESSLIST: information_schema.PROCESSLIST
+// materializes a temporary table, and MariaDB 10.11 was seen to crash doing that under
+// connection churn.
+func processlistCount(ctx context.Context, q queryer, db string, self int64) (int64, error) {
+	rows, err := q.Query(ctx, "SHOW PROCESSLIST")
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	index := map[string]int{}
+	for i, c := range cols {
+		index[strings.ToLower(c)] = i
+	}
 	var n int64
-	err := admin.QueryRow(context.Background(),
-		"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'sp' AND DB = ? AND ID <> CONNECTION_ID()",
-		db).Scan(&n)
-	return n, err
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return 0, err
+		}
+		id, _ := strconv.ParseInt(fmt.Sprint(vals[index["id"]]), 10, 64)
+		if fmt.Sprint(vals[index["user"]]) == "sp" && fmt.Sprint(vals[index["db"]]) == db && id != self {
+			n++
+		}
+	}
+	return n, rows.Err()
 }
