@@ -65,6 +65,7 @@ fn median(v: &mut [i64]) -> i64 {
 fn measure(mode: &str, t: &Target, server: &mut Server, secs: Duration) -> Result<Value, String> {
     server.query("FLUSH STATUS");
     let before = server.status();
+    let memory_before = before.get("Memory_used").copied().unwrap_or(0);
     let sent_before = server.sent;
     let running = AtomicBool::new(true);
     let ready = Barrier::new(COMPONENTS + 1);
@@ -138,7 +139,8 @@ fn measure(mode: &str, t: &Target, server: &mut Server, secs: Duration) -> Resul
         ready.wait();
         let t0 = Instant::now();
         while t0.elapsed() < secs {
-            std::thread::sleep(Duration::from_millis(250));
+            // Not too often: information_schema.PROCESSLIST is heavy for the server.
+            std::thread::sleep(Duration::from_millis(1000));
             let st = server.status();
             samples
                 .threads_connected
@@ -181,6 +183,7 @@ fn measure(mode: &str, t: &Target, server: &mut Server, secs: Duration) -> Resul
             "connections": delta(&before, &after, "Connections"),
             "connection_memory_bytes_median": median(&mut samples.conn_memory),
             "memory_used_bytes_median": median(&mut samples.memory_used),
+            "memory_used_growth_bytes": median(&mut samples.memory_used) - memory_before,
         },
     }))
 }
@@ -225,7 +228,7 @@ pub fn run(args: &Args) -> Value {
         "what": format!("{COMPONENTS} components polling `{METRIC_SQL}` every {} ms for {} s", PERIOD.as_millis(), secs.as_secs()),
         "components": COMPONENTS,
         "shared_max_size": SHARED_MAX_SIZE,
-        "note": "connection counts exclude the benchmark's own status connection; connection memory = SUM(MEMORY_USED) of PROCESSLIST, sampled every 250 ms",
+        "note": "connection counts exclude the benchmark's own status connection; connection memory = SUM(MEMORY_USED) of information_schema.PROCESSLIST, sampled every second; memory_used_growth = the server's Memory_used status during the run minus before the components connected",
         "rows": rows,
         "failed": broken.iter().map(|(m, e)| json!({"mode": m, "error": e})).collect::<Vec<_>>(),
     })
