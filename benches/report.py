@@ -523,11 +523,14 @@ def main() -> int:
     except OSError:
         commit = "?"
     load_avg = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_start = timings.pop("load_at_start", "?")
     head = [
         "# sharedpool benchmarks\n",
-        f"\nRun of **{date}**, commit `{commit}`, {'**QUICK mode** (short runs: checks the pipeline, not figures)' if quick else 'full mode'}, "
-        f"on {os.cpu_count()} CPUs ({platform.machine()}, {platform.system()}); load average when the report was "
-        f"written: {load_avg}. Whole run: {timings.get('total', {}).get('seconds', '?')} s. "
+        f"\nRun finished **{date}**, commit `{timings.pop('commit', commit)}`, "
+        f"{'**QUICK mode** (short runs: checks the pipeline, not figures)' if quick else 'full mode'}, "
+        f"on {os.cpu_count()} CPUs ({platform.machine()}, {platform.system()}). Load average before the run: "
+        f"{load_start}; when the report was written (with the benchmarks' own threads in it): {load_avg}. "
+        f"Whole run: {timings.get('total', {}).get('seconds', '?')} s. "
         "Regenerate with `make bench` (`make bench QUICK=1` for the short run). Raw numbers: `benches/results/*.json`.\n",
         "\nFigures are ratios against a peer or a floor measured in the same run, on a shared, noisy machine: "
         "read the ratios, not the absolute numbers, and look at the spread.\n",

@@ -110,6 +110,10 @@ fi
 
 t_start=$(date +%s)
 rm -f "$status_file" "$results/timings.json"
+# The load before the run: the report's closing load average includes the benchmarks' own threads.
+python3 -c 'import json, os, sys
+print(json.dumps({"load_at_start": ", ".join(f"{x:.2f}" for x in os.getloadavg()), "commit": sys.argv[1]}))' \
+  "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" >"$results/timings.json"
 log "QUICK=$QUICK; results in $results, report in benches/RESULTS.md"
 step "build: make lib" make lib
 step "build: peers (cargo, crates.io)" build_peers
