@@ -20,7 +20,8 @@ import subprocess
 from collections import defaultdict
 from pathlib import Path
 
-BENCHES = Path(__file__).resolve().parent
+# benches/ for a full run; benches/run.sh points a QUICK run elsewhere (target/bench/quick).
+BENCHES = Path(os.environ.get("BENCH_OUT_DIR") or Path(__file__).resolve().parent).resolve()
 RESULTS = BENCHES / "results"
 OUT = BENCHES / "RESULTS.md"
 
@@ -531,7 +532,8 @@ def main() -> int:
         f"on {os.cpu_count()} CPUs ({platform.machine()}, {platform.system()}). Load average before the run: "
         f"{load_start}; when the report was written (with the benchmarks' own threads in it): {load_avg}. "
         f"Whole run: {timings.get('total', {}).get('seconds', '?')} s. "
-        "Regenerate with `make bench` (`make bench QUICK=1` for the short run). Raw numbers: `benches/results/*.json`.\n",
+        "Regenerate with `make bench` (`make bench QUICK=1` for the short run, written to target/bench/quick/). "
+        "Raw numbers: `results/*.json` beside this file.\n",
         "\nFigures are ratios against a peer or a floor measured in the same run, on a shared, noisy machine: "
         "read the ratios, not the absolute numbers, and look at the spread.\n",
     ]

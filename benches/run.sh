@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench` (QUICK=1 for the short CI run): every comparison of benches/README.md in one run,
 # on this machine, against ONE throwaway MariaDB, then benches/report.py writes benches/RESULTS.md,
-# the PNG plots beside it and leaves the raw numbers in benches/results/*.json.
+# the PNG plots beside it and leaves the raw numbers in benches/results/*.json. A QUICK run writes
+# all of that under target/bench/quick/ instead, so `make test` never overwrites the figures.
 #
 #   benches/run.sh            build, install the peers, run everything, report
 #   benches/run.sh server     (internal) the comparisons that need the server; run by tests/mariadb.sh
@@ -16,7 +17,10 @@ QUICK=${QUICK:-0}
 export QUICK
 quick=()
 [ "$QUICK" = 1 ] && quick=(--quick)
-results=benches/results
+out_dir=benches
+[ "$QUICK" = 1 ] && out_dir=target/bench/quick
+export BENCH_OUT_DIR=$out_dir
+results=$out_dir/results
 venv=target/bench-venv
 status_file=target/bench/failures
 mkdir -p "$results" target/bench
@@ -30,9 +34,9 @@ step() {
   t0=$(date +%s.%N)
   log "── $name"
   "$@" || rc=$?
-  python3 - "$name" "$t0" "$rc" <<'PY'
+  python3 - "$name" "$t0" "$rc" "$results/timings.json" <<'PY'
 import json, sys, time, pathlib
-p = pathlib.Path("benches/results/timings.json")
+p = pathlib.Path(sys.argv[4])
 d = json.loads(p.read_text()) if p.exists() else {}
 d[sys.argv[1]] = {"seconds": round(time.time() - float(sys.argv[2]), 1), "exit": int(sys.argv[3])}
 p.write_text(json.dumps(d, indent=2) + "\n")
@@ -81,7 +85,16 @@ python_select1() {
     log "benches/python/bench_select1.py is missing (the Python binding's benchmark): skipped"
     return 1
   fi
-  "$venv/bin/python" benches/python/bench_select1.py
+  # The script always writes benches/results/python.json; in a QUICK run, move its output to the
+  # quick folder and put the committed file back.
+  local theirs=benches/results/python.json keep=target/bench/python.json.keep rc=0
+  [ "$results" != benches/results ] && [ -f "$theirs" ] && cp "$theirs" "$keep"
+  "$venv/bin/python" benches/python/bench_select1.py || rc=$?
+  if [ "$results" != benches/results ]; then
+    [ -f "$theirs" ] && mv "$theirs" "$results/python.json"
+    [ -f "$keep" ] && mv "$keep" "$theirs"
+  fi
+  return $rc
 }
 
 go_select1() {
@@ -89,7 +102,7 @@ go_select1() {
     log "benches/go is missing (the Go binding's benchmark): skipped"
     return 1
   fi
-  (cd benches/go && go run . -out ../results/go.json)
+  (cd benches/go && go run . -out "$OLDPWD/$results/go.json")
 }
 
 server_phase() {
@@ -114,7 +127,7 @@ rm -f "$status_file" "$results/timings.json"
 python3 -c 'import json, os, sys
 print(json.dumps({"load_at_start": ", ".join(f"{x:.2f}" for x in os.getloadavg()), "commit": sys.argv[1]}))' \
   "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" >"$results/timings.json"
-log "QUICK=$QUICK; results in $results, report in benches/RESULTS.md"
+log "QUICK=$QUICK; results in $results, report in $out_dir/RESULTS.md"
 step "build: make lib" make lib
 step "build: peers (cargo, crates.io)" build_peers
 step "build: benches/c/select1.c" build_c
@@ -124,9 +137,9 @@ step "engine (no I/O)" peers engine "${quick[@]}" --out "$results/engine.json"
 # tests/mariadb.sh during a long run would otherwise break it.
 cp tests/mariadb.sh target/bench/mariadb.sh
 step "server comparisons (one throwaway MariaDB)" target/bench/mariadb.sh run benches/run.sh server
-python3 - "$t_start" <<'PY'
+python3 - "$t_start" "$results/timings.json" <<'PY'
 import json, sys, time, pathlib
-p = pathlib.Path("benches/results/timings.json")
+p = pathlib.Path(sys.argv[2])
 d = json.loads(p.read_text()) if p.exists() else {}
 d["total"] = {"seconds": round(time.time() - float(sys.argv[1]), 1), "exit": 0}
 p.write_text(json.dumps(d, indent=2) + "\n")
@@ -134,7 +147,7 @@ PY
 report_py=python3
 [ -x "$venv/bin/python" ] && report_py="$venv/bin/python"
 step "report" "$report_py" benches/report.py
-log "done in $(($(date +%s) - t_start)) s; report: benches/RESULTS.md"
+log "done in $(($(date +%s) - t_start)) s; report: $out_dir/RESULTS.md"
 if [ -s "$status_file" ]; then
   log "these steps failed:"
   sed 's/^/  /' "$status_file" >&2
