@@ -270,26 +270,73 @@ def select1_python(rep: Report) -> None:
         )
         rep.add("\nNo results.\n")
         return
+    durations = doc.get("duration_s")
+    if isinstance(durations, dict):
+        durations = ", ".join(f"{v} s at {k}" for k, v in durations.items())
+    else:
+        durations = f"{durations} s"
     rep.add(
-        f"\nµs per statement (wall time ÷ statements of all threads), median of {doc.get('repeats')} × "
-        f"{doc.get('duration_s')} s (min–max), pools max_size={doc.get('max_size')}. "
-        "Server counts are not taken by this script.\n"
+        f"\nClosed loop, one thread per client, pools capped at {doc.get('max_size')} connections "
+        f"(SQLAlchemy `QueuePool` pool_size=8, max_overflow=0). {doc.get('repeats')} repeats per cell "
+        f"({durations}), contenders interleaved, a fresh pool each repeat. Statements per second: median "
+        "(min–max); p50/p99: latency of one statement, the median over repeats; ratios on median throughput "
+        "(above 1: faster than the floor / than SQLAlchemy over MySQLdb); server counts per repeat, the "
+        "largest over repeats: `Connections` delta, `Max_used_connections` after `FLUSH STATUS` (without "
+        "the benchmark's own connection), `Threads_created` delta.\n"
     )
-    rows = []
-    for threads, contenders in doc.get("results", {}).items():
+    rows, series = [], {}
+    for clients, contenders in doc.get("results", {}).items():
+        floor = next(iter(contenders.values()))
+
+        def ops(r: dict) -> float:
+            return r.get("median_ops_per_s", 1e6 / r["median_us"])
+
+        sqla = contenders.get("SQLAlchemy QueuePool over MySQLdb")
         for name, r in contenders.items():
+            lo, hi = r.get("min_ops_per_s", 1e6 / r["max_us"]), r.get("max_ops_per_s", 1e6 / r["min_us"])
             rows.append(
                 [
-                    threads,
+                    clients,
                     name,
-                    f"{r['median_us']:.1f} ({r['min_us']:.1f}–{r['max_us']:.1f})",
-                    f"{r.get('ratio_to_floor', float('nan')):.2f}",
-                    f"{r.get('speedup_vs_sqlalchemy_mysqldb', float('nan')):.2f}",
+                    f"{ops(r):,.0f} ({lo:,.0f}–{hi:,.0f})",
+                    f"{r['p50_us']:.0f}" if "p50_us" in r else "–",
+                    f"{r['p99_us']:.0f}" if "p99_us" in r else "–",
+                    ratio(ops(r), ops(floor)),
+                    ratio(ops(r), ops(sqla)) if sqla else "–",
+                    r.get("max_used_connections", "–"),
+                    r.get("server_connections", "–"),
+                    r.get("threads_created", "–"),
+                    r.get("errors", "–"),
                 ]
             )
+            series.setdefault(name, ([], []))
+            series[name][0].append(int(clients))
+            series[name][1].append(ops(r))
     rep.add(
         "\n"
-        + table(["threads", "contender", "µs/statement", "÷ floor (MySQLdb)", "× SQLAlchemy/MySQLdb"], rows)
+        + table(
+            [
+                "clients",
+                "contender",
+                "statements/s",
+                "p50 µs",
+                "p99 µs",
+                "÷ floor (MySQLdb)",
+                "÷ SQLAlchemy/MySQLdb",
+                "server max conns",
+                "Connections Δ",
+                "Threads_created Δ",
+                "errors",
+            ],
+            rows,
+        )
+    )
+    rep.plot(
+        "select1_python.png",
+        "SELECT 1 (Python): statements per second",
+        [("Python, pools of 8", series)],
+        "client threads",
+        "statements/s",
     )
 
 
@@ -300,24 +347,55 @@ def select1_go(rep: Report) -> None:
         rep.failures.append("select1 Go: no benches/results/go.json (benches/go did not run)")
         rep.add("\nNo results.\n")
         return
-    rows = []
+    rows, series = [], {}
     for s in doc.get("results", []):
         rows.append(
             [
                 s["concurrency"],
                 s["impl"],
                 f"{s['median_ops_per_sec']:,.0f} ({s['min_ops_per_sec']:,.0f}–{s['max_ops_per_sec']:,.0f})",
+                f"{s['median_p50_us']:.0f}" if "median_p50_us" in s else "–",
+                f"{s['median_p99_us']:.0f}" if "median_p99_us" in s else "–",
                 f"{s['ratio_vs_database_sql']:.2f}×" if s.get("ratio_vs_database_sql") else "",
                 s.get("max_max_used_connections", "–"),
                 s.get("max_server_connections", "–"),
+                s.get("max_threads_created", "–"),
+                s.get("errors", "–"),
             ]
         )
+        series.setdefault(s["impl"], ([], []))
+        series[s["impl"]][0].append(s["concurrency"])
+        series[s["impl"]][1].append(s["median_ops_per_sec"])
     rep.add(
-        '\n`QueryRow("SELECT 1")`, connection limit 8 for both; statements per second median (min–max); '
-        "ratio = sharedpool ÷ database/sql.\n\n"
+        f'\nClosed-loop `QueryRow("SELECT 1")`, one goroutine per client, connection limit '
+        f"{doc.get('max_conns', 8)} for all (database/sql: `SetMaxOpenConns(8)`); {doc.get('repeats')} runs "
+        f"of {doc.get('duration_ms')} ms per cell, order rotated, a fresh pool each run. Statements per second "
+        "median (min–max); p50/p99: latency of one statement, the median over runs; ratio = this ÷ "
+        "database/sql over go-sql-driver on median throughput (above 1: faster); server counts per run, the "
+        "largest over runs: `Max_used_connections` after `FLUSH STATUS` (without the benchmark's own "
+        "connection), `Connections` delta, `Threads_created` delta.\n\n"
         + table(
-            ["concurrency", "implementation", "ops/s", "ratio", "server max conns", "Connections Δ"], rows
+            [
+                "clients",
+                "implementation",
+                "statements/s",
+                "p50 µs",
+                "p99 µs",
+                "÷ database/sql",
+                "server max conns",
+                "Connections Δ",
+                "Threads_created Δ",
+                "errors",
+            ],
+            rows,
         )
+    )
+    rep.plot(
+        "select1_go.png",
+        "SELECT 1 (Go): statements per second",
+        [("Go, connection limit 8", series)],
+        "clients (goroutines)",
+        "statements/s",
     )
 
 

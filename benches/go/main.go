@@ -1,9 +1,11 @@
-// Command gobench compares QueryRow("SELECT 1") throughput of sharedpool's Go binding with
-// database/sql over github.com/go-sql-driver/mysql, at the same connection limit (8), at
-// concurrency 1, 16 and 64, and counts the connections the server saw in each run.
+// Command gobench compares closed-loop QueryRow("SELECT 1") of sharedpool's Go binding with
+// database/sql over github.com/go-sql-driver/mysql and database/sql over sharedpool's Connector,
+// all at the same connection limit (8), at concurrency 1, 4, 16, 64 and 256: throughput, the
+// latency of one statement (p50/p99) and the server's own counts of each run (Connections delta,
+// Max_used_connections after FLUSH STATUS, Threads_created delta).
 //
 //	make lib && tests/mariadb.sh run sh -c 'cd benches/go && go run .'
-//	QUICK=1 …   a short run for CI (3 repeats of 200 ms)
+//	QUICK=1 …   a short run for CI (concurrency 1 and 16, 3 repeats of 200 ms)
 //
 // It prints a table and writes benches/results/go.json. Speed is measured here, never in tests.
 package main
@@ -35,9 +37,12 @@ const maxConns = 8
 // run is one timed run of one implementation at one concurrency.
 type run struct {
 	OpsPerSec          float64 `json:"ops_per_sec"`
+	P50Us              float64 `json:"p50_us"` // latency of one statement in this run
+	P99Us              float64 `json:"p99_us"`
 	Errors             int64   `json:"errors"`
 	ServerConnections  int64   `json:"server_connections"`   // Connections status delta: connections opened
 	MaxUsedConnections int64   `json:"max_used_connections"` // Max_used_connections after FLUSH STATUS, minus the bench's own
+	ThreadsCreated     int64   `json:"threads_created"`      // Threads_created status delta
 }
 
 // summary is the repeats of one implementation at one concurrency.
@@ -47,9 +52,13 @@ type summary struct {
 	MedianOpsPerSec    float64 `json:"median_ops_per_sec"`
 	MinOpsPerSec       float64 `json:"min_ops_per_sec"`
 	MaxOpsPerSec       float64 `json:"max_ops_per_sec"`
-	SpreadPct          float64 `json:"spread_pct"` // (max-min)/median
+	SpreadPct          float64 `json:"spread_pct"`    // (max-min)/median
+	MedianP50Us        float64 `json:"median_p50_us"` // median over runs of each run's p50
+	MedianP99Us        float64 `json:"median_p99_us"`
+	Errors             int64   `json:"errors"` // total over runs
 	MaxServerConns     int64   `json:"max_server_connections"`
 	MaxMaxUsedConns    int64   `json:"max_max_used_connections"`
+	MaxThreadsCreated  int64   `json:"max_threads_created"`
 	Runs               []run   `json:"runs"`
 	RatioVsDatabaseSQL float64 `json:"ratio_vs_database_sql,omitempty"`
 }
@@ -63,7 +72,7 @@ type impl struct {
 func main() {
 	out := flag.String("out", filepath.Join("..", "results", "go.json"), "JSON results file")
 	only := flag.String("only", "", "run only this implementation (for profiling)")
-	concs := flag.String("conc", "1,16,64", "comma-separated concurrencies")
+	concs := flag.String("conc", "", "comma-separated concurrencies (default 1,4,16,64,256; QUICK=1: 1,16)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -75,6 +84,13 @@ func main() {
 			fail(err.Error())
 		}
 		defer pprof.StopCPUProfile()
+	}
+	quick := os.Getenv("QUICK") == "1"
+	if *concs == "" {
+		*concs = "1,4,16,64,256"
+		if quick {
+			*concs = "1,16"
+		}
 	}
 	var concurrencies []int
 	for _, c := range strings.Split(*concs, ",") {
@@ -88,7 +104,6 @@ func main() {
 	if dsn == "" {
 		fail("SHAREDPOOL_TEST_DSN is not set: run under tests/mariadb.sh run")
 	}
-	quick := os.Getenv("QUICK") == "1"
 	repeats, dur := 5, 1*time.Second
 	if quick {
 		repeats, dur = 3, 200*time.Millisecond
@@ -190,32 +205,37 @@ func main() {
 		results = append(results, sums...)
 	}
 
-	fmt.Printf("\n%-28s %5s %12s %20s %8s %7s %8s %9s\n", "impl", "conc", "median op/s", "min..max op/s", "spread", "ratio", "conns", "max_used")
+	fmt.Printf("\n%-28s %5s %12s %20s %8s %7s %8s %7s %8s %9s %8s %6s\n", "impl", "conc", "median op/s", "min..max op/s",
+		"spread", "ratio", "p50 us", "p99 us", "conns", "max_used", "threads", "errors")
 	for _, s := range results {
 		ratio := "-"
 		if s.RatioVsDatabaseSQL != 0 {
 			ratio = fmt.Sprintf("%.2fx", s.RatioVsDatabaseSQL)
 		}
-		fmt.Printf("%-28s %5d %12.0f %9.0f..%-10.0f %7.1f%% %7s %8d %9d\n", s.Impl, s.Concurrency, s.MedianOpsPerSec,
-			s.MinOpsPerSec, s.MaxOpsPerSec, s.SpreadPct, ratio, s.MaxServerConns, s.MaxMaxUsedConns)
+		fmt.Printf("%-28s %5d %12.0f %9.0f..%-10.0f %7.1f%% %7s %8.0f %7.0f %8d %9d %8d %6d\n", s.Impl, s.Concurrency,
+			s.MedianOpsPerSec, s.MinOpsPerSec, s.MaxOpsPerSec, s.SpreadPct, ratio, s.MedianP50Us, s.MedianP99Us,
+			s.MaxServerConns, s.MaxMaxUsedConns, s.MaxThreadsCreated, s.Errors)
 	}
 	fmt.Println("\nratio: median throughput / database/sql+go-sql-driver's median at the same concurrency;")
-	fmt.Println("conns: most server connections opened in one run (Connections delta); max_used: Max_used_connections after FLUSH STATUS, the bench's own connection excluded")
+	fmt.Println("p50/p99: latency of one statement, median over runs; conns: most server connections opened in one run")
+	fmt.Println("(Connections delta); max_used: Max_used_connections after FLUSH STATUS, the bench's own connection")
+	fmt.Println("excluded; threads: Threads_created delta (largest over runs)")
 
 	version, _ := sharedpool.Version()
 	doc := map[string]any{
-		"benchmark":   "QueryRow(\"SELECT 1\")",
-		"max_conns":   maxConns,
-		"repeats":     repeats,
-		"duration_ms": dur.Milliseconds(),
-		"quick":       quick,
-		"go":          runtime.Version(),
-		"gomaxprocs":  runtime.GOMAXPROCS(0),
-		"num_cpu":     runtime.NumCPU(),
-		"sharedpool":  version,
-		"peer":        "database/sql + github.com/go-sql-driver/mysql (SetMaxOpenConns/SetMaxIdleConns 8)",
-		"time":        time.Now().UTC().Format(time.RFC3339),
-		"results":     results,
+		"benchmark":     "QueryRow(\"SELECT 1\")",
+		"max_conns":     maxConns,
+		"repeats":       repeats,
+		"duration_ms":   dur.Milliseconds(),
+		"concurrencies": concurrencies,
+		"quick":         quick,
+		"go":            runtime.Version(),
+		"gomaxprocs":    runtime.GOMAXPROCS(0),
+		"num_cpu":       runtime.NumCPU(),
+		"sharedpool":    version,
+		"peer":          "database/sql + github.com/go-sql-driver/mysql (SetMaxOpenConns/SetMaxIdleConns 8)",
+		"time":          time.Now().UTC().Format(time.RFC3339),
+		"results":       results,
 	}
 	data, _ := json.MarshalIndent(doc, "", "  ")
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
@@ -239,6 +259,10 @@ func measure(admin *sql.DB, im impl, conc int, dur time.Duration) (run, error) {
 	if err != nil {
 		return run{}, err
 	}
+	threadsBefore, err := status(admin, "Threads_created")
+	if err != nil {
+		return run{}, err
+	}
 	query, closeFn, err := im.open()
 	if err != nil {
 		return run{}, err
@@ -252,23 +276,25 @@ func measure(admin *sql.DB, im impl, conc int, dur time.Duration) (run, error) {
 			return run{}, err
 		}
 	}
-	var ops, errs atomic.Int64
+	var errs atomic.Int64
 	var stop atomic.Bool
 	var wg sync.WaitGroup
+	lats := make([][]time.Duration, conc) // per goroutine: the latency of each statement
 	start := time.Now()
-	for range conc {
+	for g := range conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n := int64(0)
+			lat := make([]time.Duration, 0, 1024)
 			for !stop.Load() {
+				t0 := time.Now()
 				if err := query(ctx); err != nil {
 					errs.Add(1)
 					continue
 				}
-				n++
+				lat = append(lat, time.Since(t0))
 			}
-			ops.Add(n)
+			lats[g] = lat
 		}()
 	}
 	time.Sleep(dur)
@@ -276,6 +302,11 @@ func measure(admin *sql.DB, im impl, conc int, dur time.Duration) (run, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	closeFn()
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
 
 	after, err := status(admin, "Connections")
 	if err != nil {
@@ -285,11 +316,18 @@ func measure(admin *sql.DB, im impl, conc int, dur time.Duration) (run, error) {
 	if err != nil {
 		return run{}, err
 	}
+	threadsAfter, err := status(admin, "Threads_created")
+	if err != nil {
+		return run{}, err
+	}
 	return run{
-		OpsPerSec:          float64(ops.Load()) / elapsed.Seconds(),
+		OpsPerSec:          float64(len(all)) / elapsed.Seconds(),
+		P50Us:              percentileUs(all, 0.50),
+		P99Us:              percentileUs(all, 0.99),
 		Errors:             errs.Load(),
 		ServerConnections:  after - before,
 		MaxUsedConnections: maxUsed - 1, // the admin connection
+		ThreadsCreated:     threadsAfter - threadsBefore,
 	}, nil
 }
 
@@ -312,21 +350,39 @@ func status(db *sql.DB, name string) (int64, error) {
 	return v, err
 }
 
+// percentileUs is the q-quantile of sorted latencies, in µs (0 when there are none).
+func percentileUs(sorted []time.Duration, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := min(len(sorted)-1, int(q*float64(len(sorted))))
+	return float64(sorted[i]) / float64(time.Microsecond)
+}
+
+func median(xs []float64) float64 {
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
 func summarize(s *summary) {
 	ops := make([]float64, len(s.Runs))
+	p50 := make([]float64, len(s.Runs))
+	p99 := make([]float64, len(s.Runs))
 	for i, r := range s.Runs {
-		ops[i] = r.OpsPerSec
+		ops[i], p50[i], p99[i] = r.OpsPerSec, r.P50Us, r.P99Us
+		s.Errors += r.Errors
 		s.MaxServerConns = max(s.MaxServerConns, r.ServerConnections)
 		s.MaxMaxUsedConns = max(s.MaxMaxUsedConns, r.MaxUsedConnections)
+		s.MaxThreadsCreated = max(s.MaxThreadsCreated, r.ThreadsCreated)
 	}
-	slices.Sort(ops)
-	n := len(ops)
-	if n%2 == 1 {
-		s.MedianOpsPerSec = ops[n/2]
-	} else {
-		s.MedianOpsPerSec = (ops[n/2-1] + ops[n/2]) / 2
-	}
-	s.MinOpsPerSec, s.MaxOpsPerSec = ops[0], ops[n-1]
+	s.MedianOpsPerSec = median(ops)
+	s.MedianP50Us, s.MedianP99Us = median(p50), median(p99)
+	s.MinOpsPerSec, s.MaxOpsPerSec = slices.Min(ops), slices.Max(ops)
 	s.SpreadPct = 100 * (s.MaxOpsPerSec - s.MinOpsPerSec) / s.MedianOpsPerSec
 }
 

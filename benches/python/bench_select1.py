@@ -1,16 +1,21 @@
-"""Per-statement cost of ``SELECT 1`` through sharedpool and its Python peers.
+"""Closed-loop ``SELECT 1`` through sharedpool and its Python peers, at 1 to 256 client threads.
 
     tests/mariadb.sh run target/pyvenv/bin/python benches/python/bench_select1.py   # QUICK=1: a short run
 
-Contenders, at 1 and 16 threads (pools capped at max_size=8):
+Contenders, at 1, 4, 16, 64 and 256 threads (QUICK: 1 and 16), pools capped at 8 connections:
   - MySQLdb (mysqlclient), one dedicated connection per thread: the floor, no pool at all;
-  - sharedpool ``pool.query("SELECT 1")``;
-  - DBUtils ``PooledDB`` over MySQLdb;
-  - SQLAlchemy ``QueuePool`` over MySQLdb and over PyMySQL (defaults: rollback on return).
-Each runs for a fixed time per repeat; the table shows the median cost per statement (µs,
-wall time / statements of all threads), the spread over repeats, ratios, and the most client
-connections the server had at the end of a timed window (SHOW GLOBAL STATUS Threads_connected). The peers are
-installed from PyPI into the running interpreter when missing. Results: benches/results/python.json.
+  - sharedpool ``pool.query("SELECT 1")`` (max_size=8);
+  - DBUtils ``PooledDB`` over MySQLdb (maxconnections=8, blocking);
+  - SQLAlchemy ``QueuePool`` over MySQLdb and over PyMySQL (pool_size=8, max_overflow=0,
+    timeout=60 s; defaults otherwise: rollback on return).
+Each repeat opens a fresh pool, runs every thread in a closed loop for a fixed time and closes the
+pool; repeats interleave the contenders. Per contender and client count: statements per second
+and µs per statement (median over repeats, spread min-max), latency of one statement p50/p99 (the
+median over repeats of each repeat's percentile), ratios to the floor and to SQLAlchemy over
+MySQLdb, and the server's own counts of each repeat (largest over repeats): ``Connections`` delta,
+``Max_used_connections`` after ``FLUSH STATUS`` (the benchmark's own monitor connection
+excluded) and ``Threads_created`` delta. The peers are installed from PyPI into the running
+interpreter when missing. Results: benches/results/python.json.
 """
 
 from __future__ import annotations
@@ -28,10 +33,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 QUICK = os.environ.get("QUICK") == "1"
-DURATION = 0.15 if QUICK else 0.5  # seconds per repeat
-REPEATS = 2 if QUICK else 7
-THREADS = (1, 16)
+REPEATS = 3 if QUICK else 5
+CLIENTS = (1, 16) if QUICK else (1, 4, 16, 64, 256)
+
+
+def duration(clients: int) -> float:
+    """Seconds per timed window: shorter at high client counts, where each repeat also pays for
+    starting the threads (and, for the floor, opening a connection per thread)."""
+    if QUICK:
+        return 0.2
+    return 0.5 if clients <= 16 else 0.3
+
+
 MAX_SIZE = 8
+DRIVER_ERRORS: tuple[
+    type[BaseException], ...
+] = ()  # set by main() once the peers are installed
 PEERS = {
     "MySQLdb": "mysqlclient",
     "dbutils": "DBUtils",
@@ -196,102 +213,191 @@ CONTENDERS: dict[str, Callable[[dict], Contender]] = {
 }
 
 
-def server_connections(monitor) -> int:
-    """Client connections the server has now, less the monitor's own."""
+def status(monitor, *names: str) -> dict[str, int]:
+    """The server's global status counters ``names``."""
     cur = monitor.cursor()
-    cur.execute("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
-    (_, value) = cur.fetchone()
+    marks = ", ".join(["%s"] * len(names))
+    cur.execute(f"SHOW GLOBAL STATUS WHERE Variable_name IN ({marks})", names)
+    found = {k: int(v) for k, v in cur.fetchall()}
     cur.close()
-    return int(value) - 1
+    return {n: found[n] for n in names}
 
 
-def measure(setup, threads: int, monitor) -> tuple[float, int]:
-    """One repeat: seconds of wall time per statement (all threads together), and the server's
-    connection count at the end of the timed window."""
-    per_thread, teardown = setup(threads)
-    counts = [0] * threads
+def settle(monitor) -> None:
+    """Waits (up to 5 s) until the previous repeat's connections are gone, so that
+    ``FLUSH STATUS`` resets ``Max_used_connections`` to the monitor alone."""
+    deadline = time.monotonic() + 5
+    while status(monitor, "Threads_connected")["Threads_connected"] > 1:
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
+
+
+def percentile(sorted_xs: list[float], q: float) -> float:
+    if not sorted_xs:
+        return float("nan")
+    return sorted_xs[min(len(sorted_xs) - 1, int(q * len(sorted_xs)))]
+
+
+def measure(setup, clients: int, monitor) -> dict:
+    """One repeat: a fresh pool, ``clients`` threads in a closed loop for the timed window, the
+    pool closed; then the server's counters for the whole repeat."""
+    settle(monitor)
+    cur = monitor.cursor()
+    cur.execute("FLUSH STATUS")
+    cur.close()
+    before = status(monitor, "Connections", "Threads_created")
+    per_thread, teardown = setup(clients)
+    counts = [0] * clients
+    errors = [0] * clients
+    latencies: list[list[float]] = [[] for _ in range(clients)]
     stop = threading.Event()
-    ready = threading.Barrier(threads + 1)
+    ready = threading.Barrier(clients + 1)
+    clock = time.perf_counter
 
     def worker(i: int) -> None:
         one = per_thread()
         one()  # warm up: connect outside the timed window
         ready.wait()
-        n = 0
+        lat = latencies[i]
+        n = e = 0
         while not stop.is_set():
-            one()
+            t0 = clock()
+            try:
+                one()
+            except DRIVER_ERRORS:  # counted and reported; the loop goes on
+                e += 1
+                continue
+            lat.append(clock() - t0)
             n += 1
-        counts[i] = n
+        counts[i], errors[i] = n, e
 
-    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    workers = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for w in workers:
         w.start()
     ready.wait()
-    start = time.perf_counter()
-    time.sleep(DURATION)
+    start = clock()
+    time.sleep(duration(clients))
     stop.set()
     for w in workers:
         w.join()
-    elapsed = time.perf_counter() - start
-    connections = server_connections(monitor)
+    elapsed = clock() - start
     teardown()
-    return elapsed / max(sum(counts), 1), connections
+    after = status(monitor, "Connections", "Threads_created", "Max_used_connections")
+    all_lat = sorted(x for xs in latencies for x in xs)
+    statements = max(sum(counts), 1)
+    return {
+        "us_per_statement": elapsed / statements * 1e6,
+        "ops_per_s": sum(counts) / elapsed,
+        "p50_us": percentile(all_lat, 0.50) * 1e6,
+        "p99_us": percentile(all_lat, 0.99) * 1e6,
+        "errors": sum(errors),
+        "connections": after["Connections"] - before["Connections"],
+        "max_used_connections": after["Max_used_connections"] - 1,  # less the monitor
+        "threads_created": after["Threads_created"] - before["Threads_created"],
+    }
+
+
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """What a statement of a contender may raise: the drivers' and pools' errors."""
+    import MySQLdb
+    import pymysql
+    import sqlalchemy.exc
+
+    return (
+        MySQLdb.Error,
+        pymysql.Error,
+        sqlalchemy.exc.SQLAlchemyError,
+        sharedpool_error(),
+    )
+
+
+def sharedpool_error() -> type[BaseException]:
+    import sharedpool
+
+    return sharedpool.Error
+
+
+FLOOR = "MySQLdb, dedicated connection per thread (floor)"
+SQLA = "SQLAlchemy QueuePool over MySQLdb"
+SHAREDPOOL = "sharedpool pool.query"
+
+
+def summarize(runs: list[dict]) -> dict:
+    us = [r["us_per_statement"] for r in runs]
+    ops = [r["ops_per_s"] for r in runs]
+    return {
+        "median_us": statistics.median(us),
+        "min_us": min(us),
+        "max_us": max(us),
+        "samples_us": us,
+        "median_ops_per_s": statistics.median(ops),
+        "min_ops_per_s": min(ops),
+        "max_ops_per_s": max(ops),
+        "p50_us": statistics.median(r["p50_us"] for r in runs),
+        "p99_us": statistics.median(r["p99_us"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+        "server_connections": max(r["connections"] for r in runs),
+        "max_used_connections": max(r["max_used_connections"] for r in runs),
+        "threads_created": max(r["threads_created"] for r in runs),
+        "runs": runs,
+    }
 
 
 def main() -> None:
     ensure_peers()
+    global DRIVER_ERRORS
+    DRIVER_ERRORS = driver_errors()
     t = target()
     results: dict[str, dict[str, dict]] = {}
     monitor = mysqldb_connect(t)
     load_before = os.getloadavg()
-    for threads in THREADS:
+    started = time.monotonic()
+    for clients in CLIENTS:
         setups = {name: make(t) for name, make in CONTENDERS.items()}
-        samples: dict[str, list[float]] = {name: [] for name in setups}
-        conns: dict[str, int] = dict.fromkeys(setups, 0)
+        runs: dict[str, list[dict]] = {name: [] for name in setups}
         # Repeats interleave the contenders, so a burst of load on a shared machine hits them all.
         for _ in range(REPEATS):
             for name, setup in setups.items():
-                seconds, connections = measure(setup, threads, monitor)
-                samples[name].append(seconds * 1e6)
-                conns[name] = max(conns[name], connections)
-        for name, xs in samples.items():
-            results.setdefault(str(threads), {})[name] = {
-                "median_us": statistics.median(xs),
-                "min_us": min(xs),
-                "max_us": max(xs),
-                "samples_us": xs,
-                "server_connections": conns[name],
-            }
+                runs[name].append(measure(setup, clients, monitor))
+        results[str(clients)] = {name: summarize(rs) for name, rs in runs.items()}
+        print(
+            f"clients={clients}: done ({time.monotonic() - started:.0f} s so far)",
+            file=sys.stderr,
+        )
     monitor.close()
     load_after = os.getloadavg()
-    floor_name, sqla_name = next(iter(CONTENDERS)), "SQLAlchemy QueuePool over MySQLdb"
     summary = {}
     print(
-        f"\nSELECT 1, µs per statement (median of {REPEATS} × {DURATION} s; min–max), pools max_size={MAX_SIZE}"
+        f"\nSELECT 1, closed loop, pools of {MAX_SIZE}; median of {REPEATS} repeats "
+        "(min-max); ratio = floor's µs per statement / this one's (above 1: faster)"
     )
-    for threads, rows in results.items():
-        print(f"\n{threads} thread(s)")
+    header = (
+        f"  {'contender':<50} {'ops/s':>8} {'µs/stmt spread':>15} {'p50':>7} {'p99':>8}"
+        f" {'/floor':>6} {'/SQLA':>6} {'conns':>5} {'maxuse':>6} {'thr':>4} {'err':>4}"
+    )
+    for clients, rows in results.items():
         print(
-            f"  {'contender':<50} {'median':>8} {'spread':>17} {'÷ floor':>8} {'× SQLA/MySQLdb':>15}"
+            f"\n{clients} client thread(s), {duration(int(clients))} s per repeat\n{header}"
         )
         for name, r in rows.items():
-            vs_floor = r["median_us"] / rows[floor_name]["median_us"]
-            vs_sqla = rows[sqla_name]["median_us"] / r["median_us"]
-            r["ratio_to_floor"], r["speedup_vs_sqlalchemy_mysqldb"] = vs_floor, vs_sqla
-            spread = f"{r['min_us']:.1f}–{r['max_us']:.1f}"
-            print(
-                f"  {name:<50} {r['median_us']:8.1f} {spread:>17} {vs_floor:8.2f} {vs_sqla:15.2f}"
-                f" {r['server_connections']:6d}"
+            r["ratio_to_floor"] = r["median_us"] / rows[FLOOR]["median_us"]
+            r["speedup_vs_sqlalchemy_mysqldb"] = (
+                rows[SQLA]["median_us"] / r["median_us"]
             )
-        sp = rows["sharedpool pool.query"]
-        summary[threads] = {
+            spread = f"{r['min_us']:.0f}-{r['max_us']:.0f}"
+            print(
+                f"  {name:<50} {r['median_ops_per_s']:8.0f} {spread:>15} {r['p50_us']:7.0f}"
+                f" {r['p99_us']:8.0f} {1 / r['ratio_to_floor']:6.2f}"
+                f" {r['speedup_vs_sqlalchemy_mysqldb']:6.2f} {r['server_connections']:5d}"
+                f" {r['max_used_connections']:6d} {r['threads_created']:4d} {r['errors']:4d}"
+            )
+        sp = rows[SHAREDPOOL]
+        summary[clients] = {
             "ratio_to_floor": sp["ratio_to_floor"],
-            "ratio_to_floor_best": sp["min_us"] / rows[floor_name]["min_us"],
+            "ratio_to_floor_best": sp["min_us"] / rows[FLOOR]["min_us"],
             "speedup_vs_sqlalchemy_mysqldb": sp["speedup_vs_sqlalchemy_mysqldb"],
         }
-        print(
-            f"  sharedpool ÷ floor on the best repeats: {summary[threads]['ratio_to_floor_best']:.2f}"
-        )
     out = Path(__file__).resolve().parents[1] / "results" / "python.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     import sharedpool
@@ -299,14 +405,16 @@ def main() -> None:
     out.write_text(
         json.dumps(
             {
-                "benchmark": "SELECT 1 per-statement cost",
+                "benchmark": "SELECT 1 closed loop",
                 "quick": QUICK,
-                "duration_s": DURATION,
+                "clients": list(CLIENTS),
+                "duration_s": {str(c): duration(c) for c in CLIENTS},
                 "repeats": REPEATS,
                 "max_size": MAX_SIZE,
                 "python": platform.python_version(),
                 "machine": f"{os.cpu_count()} cpus",
                 "load_average_before_after": [load_before[0], load_after[0]],
+                "seconds": round(time.monotonic() - started, 1),
                 "sharedpool": sharedpool.library_version(),
                 "summary": summary,
                 "results": results,
@@ -316,7 +424,8 @@ def main() -> None:
         + "\n"
     )
     print(
-        f"\nload average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after; wrote {out}"
+        f"\nload average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after;"
+        f" {time.monotonic() - started:.0f} s; wrote {out}"
     )
 
 
