@@ -261,6 +261,17 @@ def select1_native(rep: Report, file: str, title: str, floor: str, peers: list[s
     )
 
 
+def measured(doc: dict) -> str:
+    """When a binding's benchmark ran and how busy the machine was: it can run apart from the rest."""
+    when, load_avg = doc.get("time"), doc.get("load_average_before_after")
+    if not when:
+        return ""
+    text = f" Measured {when}"
+    if load_avg:
+        text += f", load average (1 min) {load_avg[0]:.1f} before, {load_avg[1]:.1f} after (its own threads count)"
+    return text + "."
+
+
 def select1_python(rep: Report) -> None:
     doc = load("python.json")
     rep.add("\n### Python (benches/python/bench_select1.py, the Python binding's benchmark)\n")
@@ -282,7 +293,7 @@ def select1_python(rep: Report) -> None:
         "(min–max); p50/p99: latency of one statement, the median over repeats; ratios on median throughput "
         "(above 1: faster than the floor / than SQLAlchemy over MySQLdb); server counts per repeat, the "
         "largest over repeats: `Connections` delta, `Max_used_connections` after `FLUSH STATUS` (without "
-        "the benchmark's own connection), `Threads_created` delta.\n"
+        "the benchmark's own connection), `Threads_created` delta." + measured(doc) + "\n"
     )
     rows, series = [], {}
     for clients, contenders in doc.get("results", {}).items():
@@ -373,7 +384,9 @@ def select1_go(rep: Report) -> None:
         "median (min–max); p50/p99: latency of one statement, the median over runs; ratio = this ÷ "
         "database/sql over go-sql-driver on median throughput (above 1: faster); server counts per run, the "
         "largest over runs: `Max_used_connections` after `FLUSH STATUS` (without the benchmark's own "
-        "connection), `Connections` delta, `Threads_created` delta.\n\n"
+        "connection), `Connections` delta, `Threads_created` delta."
+        + measured(doc)
+        + "\n\n"
         + table(
             [
                 "clients",

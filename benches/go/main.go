@@ -170,6 +170,7 @@ func main() {
 			fail("-only: no implementation " + *only)
 		}
 	}
+	loadBefore := loadAverage()
 	fmt.Printf("QueryRow(\"SELECT 1\"), max %d connections, %d repeats x %v, GOMAXPROCS=%d, NumCPU=%d\n",
 		maxConns, repeats, dur, runtime.GOMAXPROCS(0), runtime.NumCPU())
 	var results []*summary
@@ -223,19 +224,20 @@ func main() {
 
 	version, _ := sharedpool.Version()
 	doc := map[string]any{
-		"benchmark":     "QueryRow(\"SELECT 1\")",
-		"max_conns":     maxConns,
-		"repeats":       repeats,
-		"duration_ms":   dur.Milliseconds(),
-		"concurrencies": concurrencies,
-		"quick":         quick,
-		"go":            runtime.Version(),
-		"gomaxprocs":    runtime.GOMAXPROCS(0),
-		"num_cpu":       runtime.NumCPU(),
-		"sharedpool":    version,
-		"peer":          "database/sql + github.com/go-sql-driver/mysql (SetMaxOpenConns/SetMaxIdleConns 8)",
-		"time":          time.Now().UTC().Format(time.RFC3339),
-		"results":       results,
+		"benchmark":                 "QueryRow(\"SELECT 1\")",
+		"max_conns":                 maxConns,
+		"repeats":                   repeats,
+		"duration_ms":               dur.Milliseconds(),
+		"concurrencies":             concurrencies,
+		"quick":                     quick,
+		"go":                        runtime.Version(),
+		"gomaxprocs":                runtime.GOMAXPROCS(0),
+		"num_cpu":                   runtime.NumCPU(),
+		"sharedpool":                version,
+		"peer":                      "database/sql + github.com/go-sql-driver/mysql (SetMaxOpenConns/SetMaxIdleConns 8)",
+		"time":                      time.Now().UTC().Format(time.RFC3339),
+		"load_average_before_after": []float64{loadBefore, loadAverage()},
+		"results":                   results,
 	}
 	data, _ := json.MarshalIndent(doc, "", "  ")
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
@@ -399,6 +401,17 @@ func driverDSN(dsn string) (string, error) {
 	cfg.Addr = u.Host
 	cfg.DBName = u.Path[min(1, len(u.Path)):]
 	return cfg.FormatDSN(), nil
+}
+
+// loadAverage is the 1-minute load average (0 where /proc/loadavg is missing): the machines here
+// are shared, so the results say how busy this one was.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b) + " 0")[0], 64)
+	return f
 }
 
 func fail(msg string) {

@@ -413,6 +413,7 @@ def main() -> None:
                 "max_size": MAX_SIZE,
                 "python": platform.python_version(),
                 "machine": f"{os.cpu_count()} cpus",
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "load_average_before_after": [load_before[0], load_after[0]],
                 "seconds": round(time.monotonic() - started, 1),
                 "sharedpool": sharedpool.library_version(),
