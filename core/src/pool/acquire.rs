@@ -12,7 +12,7 @@ use super::connector;
 use super::lock::wait_until;
 use super::pooled::Pooled;
 use super::shared::Shared;
-use super::state::{Borrow, Reason, State, Waiter};
+use super::state::{Borrow, Handoff, Reason, State, Waiter};
 use super::Acquire;
 use crate::events::{self, Event};
 use crate::{Error, ErrorKind, ManageConnection, Result};
@@ -72,7 +72,7 @@ impl<M: ManageConnection> Shared<M> {
                 continue;
             }
             if now.saturating_duration_since(idle.since) < self.config.validation_idle {
-                return Ok(self.hand_out(st, idle.conn, how, start, false));
+                return Ok(self.hand_out(st, idle.conn, how, start));
             }
             // Idle for long: ping it outside the lock.
             drop(st);
@@ -81,7 +81,7 @@ impl<M: ManageConnection> Shared<M> {
                 .is_ok_and(|r| r.is_ok());
             st = self.state.lock();
             if valid && !st.closed {
-                return Ok(self.hand_out(st, conn, how, start, false));
+                return Ok(self.hand_out(st, conn, how, start));
             }
             st.closing += 1;
             drop(st);
@@ -99,23 +99,16 @@ impl<M: ManageConnection> Shared<M> {
         self.wait(st, how, timeout, start)
     }
 
-    /// Counts a successful acquire and wraps `conn` for the borrower.
+    /// Counts a successful acquire without a wait and wraps `conn` for the borrower
+    /// (a waiter's hand-off is counted by `State::put`).
     fn hand_out(
         self: &Arc<Self>,
         mut st: Guard<'_, M::Connection>,
         mut conn: Conn<M::Connection>,
         how: &Acquire<'_>,
-        start: Instant,
-        waited: bool,
+        now: Instant,
     ) -> Pooled<M> {
-        let now = if waited { Instant::now() } else { start };
-        let c = &mut st.counters;
-        c.acquires += 1;
-        if waited {
-            let us = now.saturating_duration_since(start).as_micros() as u64;
-            c.wait_us_total += us;
-            c.wait_us_max = c.wait_us_max.max(us);
-        }
+        st.counters.acquires += 1;
         let borrow = if self.config.leak_detection.is_zero() {
             0
         } else {
@@ -139,6 +132,10 @@ impl<M: ManageConnection> Shared<M> {
 
     /// Queues as a waiter until a connection is handed over, the deadline passes, or the
     /// wait is cancelled. Connects needed for it start in the background.
+    ///
+    /// The waiter sleeps on its own slot, not the pool lock: a hand-off (accounted by the
+    /// deliverer) costs one wake-up and no pool-lock acquisition here. Only giving up
+    /// (timeout, cancel, interrupt) takes the pool lock, to leave the queue.
     fn wait(
         self: &Arc<Self>,
         mut st: Guard<'_, M::Connection>,
@@ -147,58 +144,83 @@ impl<M: ManageConnection> Shared<M> {
         start: Instant,
     ) -> Result<Pooled<M>> {
         let deadline = start.checked_add(timeout);
-        let waiter = Arc::new(Waiter::new());
+        let label = (!self.config.leak_detection.is_zero())
+            .then(|| how.label.unwrap_or("(unlabelled)").to_string());
+        let waiter = Arc::new(Waiter::new(start, label));
         st.waiters.push_back(waiter.clone());
         let approvals = self.plan(&mut st);
         drop(st);
         connector::spawn(approvals);
         let _unregister = Unregister(how.cancel.and_then(|token| {
-            let weak = self.me.clone();
             let w = waiter.clone();
-            let wake = Arc::new(move || {
-                if let Some(shared) = weak.upgrade() {
-                    let _st = shared.state.lock();
-                    w.cv.notify_one();
-                }
-            });
+            let wake = Arc::new(move || w.nudge());
             token.register(wake).map(|id| (token, id))
         }));
-        let mut st = self.state.lock();
         let mut interrupted = false;
-        loop {
+        let mut slot = waiter.slot.lock();
+        let cancelled = loop {
             let cancelled = interrupted || how.cancel.is_some_and(|c| c.is_cancelled());
-            let delivered = waiter.slot.lock().take();
             if cancelled {
-                st.remove_waiter(&waiter);
-                st.counters.cancelled += 1;
-                if let Some(Ok(conn)) = delivered {
-                    // Handed over just as the wait was cancelled: it goes back, not lost.
-                    self.give_back(st, conn);
-                }
-                return Err(cancelled_error(&self.name));
+                break true;
             }
-            match delivered {
-                Some(Ok(conn)) => return Ok(self.hand_out(st, conn, how, start, true)),
-                Some(Err(e)) => return Err(e),
-                None => {}
+            if let Some(delivered) = slot.take() {
+                drop(slot);
+                return self.received(delivered);
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
-                return Err(self.timed_out(st, &waiter, timeout));
+                break false;
             }
             let mut until = deadline;
             if how.interrupt.is_some() {
                 let poll = now + INTERRUPT_POLL;
                 until = Some(until.map_or(poll, |d| d.min(poll)));
             }
-            st = wait_until(&waiter.cv, st, until);
+            slot = wait_until(&waiter.cv, slot, until);
             if let Some(interrupt) = how.interrupt {
-                // Called without the pool lock: it may run arbitrary code (Python signals).
-                drop(st);
+                // Called without any lock: it may run arbitrary code (Python signals).
+                drop(slot);
                 interrupted = catch_unwind(AssertUnwindSafe(interrupt)).unwrap_or(true);
-                st = self.state.lock();
+                slot = waiter.slot.lock();
             }
+        };
+        drop(slot);
+        // Giving up: leave the queue under the pool lock. If we are not queued any more,
+        // a deliverer got there first and our slot is filled.
+        let mut st = self.state.lock();
+        if st.waiters.iter().any(|w| Arc::ptr_eq(w, &waiter)) {
+            if !cancelled {
+                return Err(self.timed_out(st, &waiter, timeout));
+            }
+            st.remove_waiter(&waiter);
+            st.counters.cancelled += 1;
+            return Err(cancelled_error(&self.name));
         }
+        let delivered = waiter.slot.lock().take();
+        if cancelled {
+            st.counters.cancelled += 1;
+            if let Some(Ok(handoff)) = delivered {
+                // Handed over just as the wait was cancelled: not an acquire; it goes back.
+                let conn = st.unaccount(handoff);
+                self.give_back(st, conn);
+            }
+            return Err(cancelled_error(&self.name));
+        }
+        match delivered {
+            // Timed out just as a connection (or an error) arrived: take it.
+            Some(d) => {
+                drop(st);
+                self.received(d)
+            }
+            // Not queued and nothing delivered: cannot happen (see `Waiter`); a timeout.
+            None => Err(self.timed_out(st, &waiter, timeout)),
+        }
+    }
+
+    /// Wraps what a deliverer put in our slot (already accounted under the pool lock).
+    fn received(self: &Arc<Self>, delivered: Result<Handoff<M::Connection>>) -> Result<Pooled<M>> {
+        let h = delivered?;
+        Ok(Pooled::new(self.clone(), h.conn, h.at, h.borrow))
     }
 
     /// Returns a connection nobody took to the pool: to the oldest waiter or idle, or
@@ -209,7 +231,9 @@ impl<M: ManageConnection> Shared<M> {
             drop(st);
             self.retire(vec![(conn, Reason::Pool)]);
         } else {
-            st.put(conn, Instant::now());
+            let wake = st.put(conn, Instant::now());
+            drop(st);
+            drop(wake);
         }
     }
 

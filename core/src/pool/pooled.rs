@@ -142,7 +142,11 @@ impl<M: ManageConnection> Shared<M> {
         }
         let reason = reason.or(st.closed.then_some(Reason::Pool));
         match reason {
-            None => st.put(conn, now),
+            None => {
+                let wake = st.put(conn, now);
+                drop(st);
+                drop(wake);
+            }
             Some(reason) => {
                 st.closing += 1;
                 drop(st);

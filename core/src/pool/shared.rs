@@ -87,6 +87,7 @@ impl<M: ManageConnection> Shared<M> {
         approval.consume();
         st.connecting = st.connecting.saturating_sub(1);
         let mut failed = None;
+        let mut wakes = Vec::new();
         match result {
             Ok(raw) if st.closed => {
                 drop(st);
@@ -100,7 +101,7 @@ impl<M: ManageConnection> Shared<M> {
                 st.backoff_until = None;
                 st.last_error = None;
                 let conn = Conn::new(raw, now, self.config.max_lifetime, st.generation);
-                st.put(conn, now);
+                wakes.push(st.put(conn, now));
             }
             Err(e) => {
                 st.counters.connect_errors += 1;
@@ -109,7 +110,7 @@ impl<M: ManageConnection> Shared<M> {
                 let live = st.open.saturating_sub(st.closing);
                 if e.kind() == ErrorKind::Auth || live == 0 {
                     let fail = connect_failing(&e, st.failures);
-                    st.fail_waiters(&fail);
+                    wakes = st.fail_waiters(&fail);
                 }
                 failed = Some(e.to_string());
                 st.last_error = Some(e);
@@ -117,6 +118,7 @@ impl<M: ManageConnection> Shared<M> {
         }
         let next = self.plan(&mut st);
         drop(st);
+        drop(wakes);
         if let Some(message) = failed {
             events::emit(Event::ConnectFailed {
                 pool: self.name.clone(),
@@ -179,7 +181,7 @@ impl<M: ManageConnection> Shared<M> {
     /// Closes the pool: see `Pool::close`.
     pub fn close(&self) {
         self.check_fork();
-        let idle = {
+        let (idle, wakes) = {
             let mut st = self.state.lock();
             if st.closed {
                 return;
@@ -187,11 +189,12 @@ impl<M: ManageConnection> Shared<M> {
             st.closed = true;
             self.closed.store(true, Ordering::Release);
             let e = self.closed_error();
-            st.fail_waiters(&e);
+            let wakes = st.fail_waiters(&e);
             let idle: Vec<_> = st.idle.drain(..).map(|i| (i.conn, Reason::Pool)).collect();
             st.closing += idle.len() as u32;
-            idle
+            (idle, wakes)
         };
+        drop(wakes);
         self.signal.stop();
         self.retire(idle);
         events::emit(Event::PoolClosed {

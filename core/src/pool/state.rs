@@ -7,10 +7,9 @@ use std::time::Instant;
 
 use std::sync::Condvar;
 
-use parking_lot::Mutex;
-
 use super::conn::Conn;
 use super::demand::Demand;
+use super::lock::Lock;
 use crate::{Error, PoolConfig, Result};
 
 /// An idle connection and since when it has been idle.
@@ -19,25 +18,75 @@ pub(crate) struct Idle<C> {
     pub since: Instant,
 }
 
-/// One waiting acquirer: its own slot (filled under the pool lock) and its own condvar
-/// (used with the pool lock), so a hand-off wakes exactly the thread it is meant for.
+/// A connection handed to a waiter, already counted as an acquire by the deliverer.
+pub(crate) struct Handoff<C> {
+    pub conn: Conn<C>,
+    /// When it was handed over (the borrow's start).
+    pub at: Instant,
+    /// The wait it ended, in µs (counted in `wait_us_total`).
+    pub waited_us: u64,
+    /// Leak-detection borrow id (0: none).
+    pub borrow: u64,
+}
+
+/// One waiting acquirer. It parks on its own slot mutex and condvar, never on the pool
+/// lock: the deliverer (holding the pool lock) does the acquire's accounting, fills the
+/// slot and wakes exactly this thread, which then only takes the connection.
+///
+/// Lock order: pool lock, then slot. A waiter holding its slot never takes the pool lock.
+/// A waiter is delivered to only while it is queued, and only under the pool lock, so a
+/// waiter that finds itself no longer queued (under the pool lock) has a filled slot.
 pub(crate) struct Waiter<C> {
-    pub slot: Mutex<Option<Result<Conn<C>>>>,
+    pub slot: Lock<Option<Result<Handoff<C>>>>,
     pub cv: Condvar,
+    /// When the acquire started (for the wait time).
+    pub start: Instant,
+    /// The borrower's label, when leak detection is on.
+    pub label: Option<String>,
 }
 
 impl<C> Waiter<C> {
-    pub fn new() -> Self {
+    pub fn new(start: Instant, label: Option<String>) -> Self {
         Waiter {
-            slot: Mutex::new(None),
+            slot: Lock::new(None),
             cv: Condvar::new(),
+            start,
+            label,
         }
     }
 
-    /// Fills the slot and wakes the waiter. Call with the pool lock held.
-    pub fn deliver(&self, result: Result<Conn<C>>) {
+    /// Fills the slot. Call with the pool lock held, after removing the waiter from the
+    /// queue; wake it (drop the returned [`Wake`]) after releasing the pool lock.
+    fn deliver(self: Arc<Self>, result: Result<Handoff<C>>) -> Wake<C> {
         *self.slot.lock() = Some(result);
+        Wake(Some(self))
+    }
+
+    /// Wakes the waiter without delivering (it rechecks cancel and deadline).
+    pub fn nudge(&self) {
+        let _slot = self.slot.lock();
         self.cv.notify_one();
+    }
+}
+
+/// Wakes a waiter whose slot was filled, when dropped. Drop it after the pool lock, so the
+/// woken thread does not run into the lock its deliverer still holds. (No wake-up is lost:
+/// the waiter checks its slot and sleeps under the slot lock, which the filling took.)
+#[must_use = "drop it after releasing the pool lock"]
+pub(crate) struct Wake<C>(Option<Arc<Waiter<C>>>);
+
+impl<C> Wake<C> {
+    /// Nobody to wake.
+    pub fn none() -> Self {
+        Wake(None)
+    }
+}
+
+impl<C> Drop for Wake<C> {
+    fn drop(&mut self) {
+        if let Some(w) = self.0.take() {
+            w.cv.notify_one();
+        }
     }
 }
 
@@ -149,25 +198,75 @@ impl<C> State<C> {
             .saturating_sub(self.idle.len() as u32)
     }
 
-    /// Hands `conn` to the oldest waiter, or makes it idle when nobody waits.
-    pub fn put(&mut self, conn: Conn<C>, now: Instant) {
-        match self.waiters.pop_front() {
-            Some(w) => w.deliver(Ok(conn)),
-            None => self.idle.push_back(Idle { conn, since: now }),
-        }
+    /// Hands `conn` to the oldest waiter, counting the acquire for it (wait time,
+    /// leak-detection borrow), or makes it idle when nobody waits. Drop the returned
+    /// [`Wake`] after releasing the pool lock.
+    pub fn put(&mut self, mut conn: Conn<C>, now: Instant) -> Wake<C> {
+        let Some(w) = self.waiters.pop_front() else {
+            self.idle.push_back(Idle { conn, since: now });
+            return Wake::none();
+        };
+        let at = Instant::now();
+        let waited_us = at.saturating_duration_since(w.start).as_micros() as u64;
+        let c = &mut self.counters;
+        c.acquires += 1;
+        c.wait_us_total += waited_us;
+        c.wait_us_max = c.wait_us_max.max(waited_us);
+        let borrow = match &w.label {
+            None => 0,
+            Some(label) => {
+                self.next_borrow += 1;
+                let id = self.next_borrow;
+                let borrow = Borrow {
+                    since: at,
+                    label: label.clone(),
+                    reported: false,
+                };
+                self.borrows.insert(id, borrow);
+                id
+            }
+        };
+        conn.uses += 1;
+        w.deliver(Ok(Handoff {
+            conn,
+            at,
+            waited_us,
+            borrow,
+        }))
     }
 
-    /// Ends every wait with `error`.
-    pub fn fail_waiters(&mut self, error: &Error) {
-        for w in self.waiters.drain(..) {
-            w.deliver(Err(error.clone()));
+    /// Undoes the accounting `put` did for a hand-off its waiter did not take (the wait
+    /// was cancelled as it arrived); returns the connection as it was before.
+    pub fn unaccount(&mut self, h: Handoff<C>) -> Conn<C> {
+        let c = &mut self.counters;
+        c.acquires = c.acquires.saturating_sub(1);
+        c.wait_us_total = c.wait_us_total.saturating_sub(h.waited_us);
+        if h.borrow != 0 {
+            self.borrows.remove(&h.borrow);
         }
+        let mut conn = h.conn;
+        conn.uses = conn.uses.saturating_sub(1);
+        conn
     }
 
-    /// Removes `waiter` from the queue (it gave up).
-    pub fn remove_waiter(&mut self, waiter: &Arc<Waiter<C>>) {
-        if let Some(i) = self.waiters.iter().position(|w| Arc::ptr_eq(w, waiter)) {
-            self.waiters.remove(i);
+    /// Ends every wait with `error`. Drop the returned wakes after releasing the pool lock.
+    pub fn fail_waiters(&mut self, error: &Error) -> Vec<Wake<C>> {
+        let waiters: Vec<_> = self.waiters.drain(..).collect();
+        waiters
+            .into_iter()
+            .map(|w| w.deliver(Err(error.clone())))
+            .collect()
+    }
+
+    /// Removes `waiter` from the queue (it gave up); `false` when it was not queued any
+    /// more (its slot has been filled).
+    pub fn remove_waiter(&mut self, waiter: &Arc<Waiter<C>>) -> bool {
+        match self.waiters.iter().position(|w| Arc::ptr_eq(w, waiter)) {
+            Some(i) => {
+                self.waiters.remove(i);
+                true
+            }
+            None => false,
         }
     }
 
