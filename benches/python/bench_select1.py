@@ -31,6 +31,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 QUICK = os.environ.get("QUICK") == "1"
 REPEATS = 3 if QUICK else 5
@@ -147,6 +148,17 @@ def sharedpool_query(t: dict) -> Contender:
     return setup
 
 
+def select1_checked_out(checkout: Callable[[], Any]) -> Any:
+    """One statement the way a pool user writes it: check out, SELECT 1, fetch, give back."""
+    conn = checkout()
+    cur = conn.cursor()
+    cur.execute("SELECT 1")
+    rows = cur.fetchall()
+    cur.close()
+    conn.close()
+    return rows
+
+
 def dbutils_pooled(t: dict) -> Contender:
     import MySQLdb
     from dbutils.pooled_db import PooledDB
@@ -163,16 +175,7 @@ def dbutils_pooled(t: dict) -> Contender:
             database=t["database"],
         )
 
-        def one():
-            conn = pool.connection()
-            cur = conn.cursor()
-            cur.execute("SELECT 1")
-            rows = cur.fetchall()
-            cur.close()
-            conn.close()
-            return rows
-
-        return (lambda: one), pool.close
+        return (lambda: lambda: select1_checked_out(pool.connection)), pool.close
 
     return setup
 
@@ -188,16 +191,7 @@ def sqlalchemy_queuepool(
                 lambda: connect(t), pool_size=MAX_SIZE, max_overflow=0, timeout=60
             )
 
-            def one():
-                conn = pool.connect()
-                cur = conn.cursor()
-                cur.execute("SELECT 1")
-                rows = cur.fetchall()
-                cur.close()
-                conn.close()
-                return rows
-
-            return (lambda: one), pool.dispose
+            return (lambda: lambda: select1_checked_out(pool.connect)), pool.dispose
 
         return setup
 
