@@ -58,6 +58,9 @@ impl Interrupt {
 /// # Safety
 /// `ctx` points to the [`Interrupt`] given to [`acquire`], alive while the library calls this.
 unsafe extern "C" fn poll_signals(ctx: *mut c_void) -> bool {
+    if crate::shutdown::must_not_attach() {
+        return false;
+    }
     let run = || {
         // SAFETY: ctx is the &Interrupt passed by `acquire`, alive for the whole wait.
         let state = unsafe { &*(ctx as *const Interrupt) };

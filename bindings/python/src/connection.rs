@@ -10,6 +10,7 @@ use crate::acquire::ConnPtr;
 use crate::errors::SpError;
 use crate::ffi;
 use crate::params::{prepare, Call};
+use crate::shutdown::detach;
 use crate::values::ResultSet;
 
 /// A connection checked out of a pool; `release()` returns it. Safe to share between threads
@@ -57,7 +58,7 @@ impl RawConnection {
     ) -> PyResult<Bound<'py, PyTuple>> {
         let prepared = prepare(py, sql, params)?;
         let call = prepared.call();
-        let out = py.detach(|| {
+        let out = detach(py, || {
             let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
             match *guard {
                 Some(conn) => query_raw(conn, call),
@@ -87,14 +88,14 @@ impl RawConnection {
     /// reset). Idempotent.
     fn release(&self, py: Python<'_>) {
         if let Some(c) = self.take() {
-            py.detach(move || c.release());
+            detach(py, move || c.release());
         }
     }
 
     /// Closes the connection instead of returning it to the pool. Idempotent.
     fn discard(&self, py: Python<'_>) {
         if let Some(c) = self.take() {
-            py.detach(move || c.discard());
+            detach(py, move || c.discard());
         }
     }
 
@@ -112,7 +113,7 @@ impl Drop for RawConnection {
     fn drop(&mut self) {
         if let Some(c) = self.take() {
             // Dropped with the GIL held: release (it may do I/O) with the GIL released.
-            Python::attach(|py| py.detach(move || c.release()));
+            Python::attach(|py| detach(py, move || c.release()));
         }
     }
 }

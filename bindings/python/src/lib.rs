@@ -11,6 +11,7 @@ mod errors;
 mod ffi;
 mod params;
 mod pool;
+mod shutdown;
 mod values;
 
 use pyo3::prelude::*;
@@ -48,6 +49,7 @@ fn abi_version() -> (u32, u32) {
 fn _sharedpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     acquire::init(m.py())?;
+    shutdown::init(m)?;
     m.add_class::<pool::Pool>()?;
     m.add_class::<connection::RawConnection>()?;
     m.add_function(wrap_pyfunction!(metrics_text, m)?)?;

@@ -11,6 +11,7 @@ use crate::connection::{query_raw, RawConnection};
 use crate::errors::{interface_error, SpError};
 use crate::ffi;
 use crate::params::prepare;
+use crate::shutdown::detach;
 use crate::values::ResultSet;
 
 /// One reference to a library pool; releasing the last one closes the pool.
@@ -54,7 +55,7 @@ impl Pool {
         let call = prepared.call();
         let handle = self.handle()?;
         let interrupt = Interrupt::default();
-        let out = py.detach(|| {
+        let out = detach(py, || {
             let conn = acquire(handle.0, -1, None, &interrupt)?;
             let res = query_raw(conn, call);
             conn.release();
@@ -129,7 +130,7 @@ impl Pool {
                 return Err(SpError::take(code, err).into_pyerr(py));
             }
         }
-        let out = py.detach(move || {
+        let out = detach(py, move || {
             let mut err = std::ptr::null_mut();
             // SAFETY: dsn is NUL-terminated, opts live; err a valid out-pointer.
             let p = unsafe { ffi::sp_pool_open(dsn.as_ptr(), opts.0, &mut err) };
@@ -189,7 +190,7 @@ impl Pool {
         let label = label.map(|l| cstring("the label", l)).transpose()?;
         let handle = self.handle()?;
         let interrupt = Interrupt::default();
-        let out = py.detach(|| {
+        let out = detach(py, || {
             let conn = acquire(handle.0, timeout_ms, label.as_deref(), &interrupt);
             drop(handle);
             conn
@@ -238,7 +239,7 @@ impl Pool {
     fn close(&self, py: Python<'_>) {
         let h = self.handle.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(h) = h {
-            py.detach(move || drop(h));
+            detach(py, move || drop(h));
         }
     }
 
@@ -271,7 +272,7 @@ impl Drop for Pool {
             .take();
         if let Some(h) = h {
             // Closing may do I/O: do it with the GIL released.
-            Python::attach(|py| py.detach(move || drop(h)));
+            Python::attach(|py| detach(py, move || drop(h)));
         }
     }
 }
