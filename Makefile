@@ -22,6 +22,7 @@ lint: lib ## cargo fmt --check and clippy -D warnings
 .PHONY: test-rust
 test-rust: lib ## Rust unit and integration tests (real MariaDB)
 	tests/mariadb.sh run $(CARGO) test --workspace
+	SHAREDPOOL_TEST_TLS=1 tests/mariadb.sh run $(CARGO) test -p sharedpool --test mysql_connect
 
 .PHONY: test
 test: lint test-rust test-c test-python test-go bench-quick ## everything CI runs: lint, every test suite, the benchmarks in quick mode

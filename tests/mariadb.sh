@@ -9,7 +9,8 @@
 # SHAREDPOOL_TEST_RESTART (a command that restarts the server on the same port and data).
 # The test user `sp` (password `sp-secret`) has every privilege; databases `sp` and `sp_other` exist.
 # SHAREDPOOL_TEST_TLS=1: the server also speaks TLS, with a throwaway CA whose certificate is
-# exported as SHAREDPOOL_TEST_TLS_CA (server certificate for IP 127.0.0.1 and localhost).
+# exported as SHAREDPOOL_TEST_TLS_CA (server certificate for IP 127.0.0.1 and localhost), and an
+# unrelated CA as SHAREDPOOL_TEST_TLS_OTHER_CA.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +41,9 @@ make_certs() {
   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/ext.cnf"
   openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial \
     -days 2 -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null
+  # A second, unrelated CA: verification against it must fail.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sharedpool wrong CA" \
+    -keyout "$d/other-ca-key.pem" -out "$d/other-ca.pem" 2>/dev/null
 }
 
 start_server() {
@@ -95,7 +99,7 @@ run() {
     || { cat "$dir/install.log" >&2; return 1; }
   if [ "${SHAREDPOOL_TEST_TLS:-0}" = 1 ]; then
     make_certs "$dir"
-    export SHAREDPOOL_TEST_TLS_CA="$dir/tls/ca.pem"
+    export SHAREDPOOL_TEST_TLS_CA="$dir/tls/ca.pem" SHAREDPOOL_TEST_TLS_OTHER_CA="$dir/tls/other-ca.pem"
   fi
   start_server "$dir" "$port"
   mariadb --no-defaults -uroot --socket="$dir/mysqld.sock" <<'SQL'

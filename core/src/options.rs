@@ -81,6 +81,20 @@ pub enum TlsMode {
 }
 
 impl TlsMode {
+    /// Parses an option value, go-sql-driver's names included: its `tls=true` verifies the
+    /// chain and the host name (a DSN moved from it must not lose verification) and
+    /// `skip-verify` encrypts without checks.
+    fn parse(value: &str) -> Option<Self> {
+        Some(match value.trim().to_ascii_lowercase().as_str() {
+            "disabled" | "false" | "off" => TlsMode::Disabled,
+            "preferred" => TlsMode::Preferred,
+            "required" | "skip-verify" => TlsMode::Required,
+            "verify-ca" | "verify_ca" => TlsMode::VerifyCa,
+            "verify-identity" | "verify_identity" | "true" | "on" => TlsMode::VerifyIdentity,
+            _ => return None,
+        })
+    }
+
     /// The option value that names this mode.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -275,20 +289,14 @@ impl Options {
                 self.session.charset = cs.to_string();
             }
             "tls" => {
-                self.session.tls = match value.trim().to_ascii_lowercase().as_str() {
-                    "disabled" | "false" | "off" => TlsMode::Disabled,
-                    "preferred" => TlsMode::Preferred,
-                    "required" | "true" | "on" => TlsMode::Required,
-                    "verify-ca" | "verify_ca" => TlsMode::VerifyCa,
-                    "verify-identity" | "verify_identity" => TlsMode::VerifyIdentity,
-                    _ => {
-                        return Err(invalid(
-                            key,
-                            value,
-                            "disabled, preferred, required, verify-ca or verify-identity",
-                        ))
-                    }
-                }
+                self.session.tls = TlsMode::parse(value).ok_or_else(|| {
+                    invalid(
+                        key,
+                        value,
+                        "disabled (false), preferred, required (skip-verify), verify-ca or \
+                         verify-identity (true)",
+                    )
+                })?
             }
             "tls_ca" => self.session.tls_ca = Some(parse_text(key, value)?),
             "tls_cert" => self.session.tls_cert = Some(parse_text(key, value)?),
@@ -435,6 +443,25 @@ mod tests {
             let e = o.set(k, v).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidOption, "{k}={v}");
             assert!(e.message().contains(k), "{}", e.message());
+        }
+    }
+
+    #[test]
+    fn tls_values_never_lose_verification() {
+        for (v, mode) in [
+            ("true", TlsMode::VerifyIdentity),
+            ("ON", TlsMode::VerifyIdentity),
+            ("verify-identity", TlsMode::VerifyIdentity),
+            ("verify_ca", TlsMode::VerifyCa),
+            ("skip-verify", TlsMode::Required),
+            ("required", TlsMode::Required),
+            ("preferred", TlsMode::Preferred),
+            ("false", TlsMode::Disabled),
+            ("disabled", TlsMode::Disabled),
+        ] {
+            let mut o = Options::default();
+            o.set("tls", v).unwrap_or_else(|e| panic!("tls={v}: {e}"));
+            assert_eq!(o.session.tls, mode, "tls={v}");
         }
     }
 

@@ -72,9 +72,20 @@ fn tls_modes_against_the_test_server() {
         Some(ca) => {
             // SHAREDPOOL_TEST_TLS=1: the server has a certificate from a throwaway CA.
             assert_ne!(cipher(&mut c), "", "tls=preferred uses TLS when offered");
-            let mut c = tls("required", None).unwrap();
-            assert_ne!(cipher(&mut c), "");
-            for mode in ["verify-ca", "verify-identity"] {
+            // `required` and go-sql-driver's `skip-verify` encrypt without checking.
+            for mode in ["required", "skip-verify"] {
+                let mut c = tls(mode, None).unwrap_or_else(|e| panic!("{mode}: {e}"));
+                assert_ne!(cipher(&mut c), "", "{mode}");
+            }
+            let other = std::env::var("SHAREDPOOL_TEST_TLS_OTHER_CA").expect("the other CA");
+            // `true` (go-sql-driver's, and `on`) verifies: never a silent downgrade.
+            for mode in ["verify-ca", "verify-identity", "true", "on"] {
+                let e = tls(mode, Some(&other)).map(|_| ()).unwrap_err();
+                assert_eq!(
+                    e.kind(),
+                    ErrorKind::Connect,
+                    "{mode} with the wrong CA: {e}"
+                );
                 let mut c = tls(mode, Some(ca)).unwrap_or_else(|e| panic!("{mode}: {e}"));
                 assert_ne!(cipher(&mut c), "", "{mode}");
                 let e = tls(mode, None).map(|_| ()).unwrap_err();
