@@ -109,3 +109,17 @@ def test_discard_closes_the_connection(open_pool) -> None:
     conn.discard()
     assert conn.closed
     assert pool.query("SELECT CONNECTION_ID()")[0][0] != cid
+
+
+def test_placeholders_follow_no_backslash_escapes(pool, table) -> None:
+    # With NO_BACKSLASH_ESCAPES, 'x\' is a whole literal, so '%s' after it is a literal too: the
+    # parameter must not be spliced into it (that turned the WHERE clause true).
+    trap = f"SELECT COUNT(*) FROM {table} WHERE 1=0 AND 'x\\' <> '%s'"
+    with pool.connection() as conn:
+        conn.execute(f"INSERT INTO {table} (name, n) VALUES ('a', 1)")
+        cur = conn.cursor()
+        cur.execute("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'")
+        with pytest.raises(sharedpool.ProgrammingError):
+            cur.execute(trap, (" OR 1=1 -- ",))
+        cur.execute("SELECT 'x\\', %s", ("it's \\ here",))
+        assert cur.fetchall() == [("x\\", "it's \\ here")]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::dsn::{Address, Dsn};
 use super::error_map;
 use super::ffi::{self, opt, status, sys, track, MYSQL};
-use super::params::{self, Param};
+use super::params::{self, Backslashes, Param};
 use super::result::{Column, QueryResult};
 use crate::{Error, ErrorKind, Options, Result, TlsMode};
 
@@ -448,7 +448,14 @@ impl Connection {
         ffi::ensure_thread();
         self.check_usable()?;
         let raw = self.raw();
-        let bound = params::bind(sql, params, &mut |t, out| Self::escape(raw, t, out))?;
+        let backslashes = match ffi::server_status(raw) {
+            Some(st) if st & status::NO_BACKSLASH_ESCAPES != 0 => Backslashes::Literal,
+            Some(_) => Backslashes::Escape,
+            None => Backslashes::Unknown,
+        };
+        let bound = params::bind(sql, params, backslashes, &mut |t, out| {
+            Self::escape(raw, t, out)
+        })?;
         if may_change_session_unseen(sql.as_bytes()) {
             self.dirty = true;
         }

@@ -24,8 +24,47 @@ pub enum Param<'a> {
     Blob(&'a [u8]),
 }
 
-/// Byte offsets of the `?` placeholders in `sql`, outside quotes and comments.
-pub(crate) fn placeholders(sql: &[u8]) -> Vec<usize> {
+/// How the session reads a backslash inside quotes: the server status flag
+/// `NO_BACKSLASH_ESCAPES` says; `Unknown` when the client library cannot tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Backslashes {
+    Escape,
+    Literal,
+    Unknown,
+}
+
+/// One way of reading quotes: is a backslash an escape inside `'…'`, inside `"…"`?
+type Reading = (bool, bool);
+
+/// Byte offsets of the `?` placeholders in `sql`, outside quotes and comments, read the way the
+/// server will. `"…"` is a string, where backslashes escape, unless `sql_mode` has
+/// `ANSI_QUOTES` (an identifier, where they don't); that mode is not known on the client side,
+/// so a statement whose placeholders differ between the readings is refused, as is one that
+/// differs between the backslash readings when those are unknown. Never guessing is what keeps
+/// a quoted `?` from taking a parameter (an injection).
+pub(crate) fn placeholders(sql: &[u8], backslashes: Backslashes) -> Result<Vec<usize>> {
+    let readings: &[Reading] = match backslashes {
+        Backslashes::Literal => &[(false, false)],
+        Backslashes::Escape => &[(true, true), (true, false)],
+        Backslashes::Unknown => &[(true, true), (true, false), (false, false)],
+    };
+    let first = scan(sql, readings[0]);
+    if sql.contains(&b'\\') {
+        for &r in &readings[1..] {
+            if scan(sql, r) != first {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    "the statement's quoted text reads differently depending on sql_mode \
+                     (ANSI_QUOTES, NO_BACKSLASH_ESCAPES), so its placeholders are ambiguous: \
+                     quote strings with single quotes and pass values as parameters",
+                ));
+            }
+        }
+    }
+    Ok(first)
+}
+
+fn scan(sql: &[u8], (backslash_single, backslash_double): Reading) -> Vec<usize> {
     let mut out = Vec::new();
     let mut i = 0;
     let n = sql.len();
@@ -36,9 +75,14 @@ pub(crate) fn placeholders(sql: &[u8]) -> Vec<usize> {
                 i += 1;
             }
             q @ (b'\'' | b'"' | b'`') => {
+                let backslash = match q {
+                    b'\'' => backslash_single,
+                    b'"' => backslash_double,
+                    _ => false,
+                };
                 i += 1;
                 while i < n {
-                    if sql[i] == b'\\' && q != b'`' {
+                    if backslash && sql[i] == b'\\' {
                         i += 2;
                         continue;
                     }
@@ -68,6 +112,9 @@ pub(crate) fn placeholders(sql: &[u8]) -> Vec<usize> {
                     i += 1;
                 }
             }
+            // `/*! … */` and `/*M! … */` are executed by the server: their text is SQL.
+            b'/' if sql[i..].starts_with(b"/*!") => i += 3,
+            b'/' if sql[i..].starts_with(b"/*M!") => i += 4,
             b'/' if sql.get(i + 1) == Some(&b'*') => {
                 i += 2;
                 while i < n && !(sql[i] == b'*' && sql.get(i + 1) == Some(&b'/')) {
@@ -122,18 +169,19 @@ pub(crate) fn render(
     Ok(())
 }
 
-/// `sql` with every placeholder replaced by its parameter. A count mismatch is
-/// `InvalidArgument`.
+/// `sql` with every placeholder replaced by its parameter. A count mismatch, or placeholders
+/// that depend on how the server reads quotes, is `InvalidArgument`.
 pub(crate) fn bind(
     sql: &str,
     params: &[Param<'_>],
+    backslashes: Backslashes,
     escape: &mut dyn FnMut(&[u8], &mut Vec<u8>),
 ) -> Result<Vec<u8>> {
     let bytes = sql.as_bytes();
     let spots = if params.is_empty() && !sql.contains('?') {
         Vec::new()
     } else {
-        placeholders(bytes)
+        placeholders(bytes, backslashes)?
     };
     if spots.len() != params.len() {
         return Err(Error::new(
@@ -170,16 +218,64 @@ mod tests {
     }
 
     fn b(sql: &str, params: &[Param<'_>]) -> Result<String> {
-        bind(sql, params, &mut naive_escape).map(|v| String::from_utf8(v).unwrap())
+        bind(sql, params, Backslashes::Escape, &mut naive_escape)
+            .map(|v| String::from_utf8(v).unwrap())
+    }
+
+    fn count(sql: &str, backslashes: Backslashes) -> usize {
+        placeholders(sql.as_bytes(), backslashes).unwrap().len()
     }
 
     #[test]
     fn placeholders_skip_quotes_and_comments() {
+        let e = Backslashes::Escape;
         let sql = "SELECT '?', \"?\", `?`, 'it''s ?', 'a\\'?' -- ?\n, ? # ?\n /* ? */ , ?";
-        assert_eq!(placeholders(sql.as_bytes()).len(), 2);
-        assert_eq!(placeholders(b"SELECT 1--?").len(), 1, "-- needs a space");
-        assert_eq!(placeholders(b"SELECT ? -- ?").len(), 1);
-        assert_eq!(placeholders(b"SELECT '?").len(), 0, "unterminated quote");
+        assert_eq!(count(sql, e), 2);
+        assert_eq!(count("SELECT 1--?", e), 1, "-- needs a space");
+        assert_eq!(count("SELECT ? -- ?", e), 1);
+        assert_eq!(count("SELECT '?", e), 0, "unterminated quote");
+        assert_eq!(
+            count("SELECT 1 /*! + ? */", e),
+            1,
+            "executable comments are SQL"
+        );
+        assert_eq!(count("SELECT 1 /*M!100000 + ? */ /* ? */", e), 1);
+    }
+
+    #[test]
+    fn placeholders_follow_no_backslash_escapes() {
+        // The injection of the issue: with NO_BACKSLASH_ESCAPES, 'x\' ends at its second quote
+        // and '?' is a literal; read with escapes, the `?` looks like a placeholder.
+        let sql = r"SELECT COUNT(*) FROM h WHERE 1=0 AND 'x\' <> '?'";
+        assert_eq!(
+            placeholders(sql.as_bytes(), Backslashes::Literal).unwrap(),
+            []
+        );
+        assert_eq!(count(sql, Backslashes::Escape), 1);
+        let e = placeholders(sql.as_bytes(), Backslashes::Unknown).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        let e = bind(
+            sql,
+            &[Param::Text(b" OR 1=1 -- ")],
+            Backslashes::Literal,
+            &mut naive_escape,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        assert_eq!(count(r"SELECT 'a\', ?", Backslashes::Literal), 1);
+    }
+
+    #[test]
+    fn double_quotes_with_backslashes_are_ambiguous_without_the_sql_mode() {
+        // A string unless ANSI_QUOTES, an identifier (no escapes) with it.
+        let sql = r#"SELECT "x\" , ?, "?""#;
+        let e = placeholders(sql.as_bytes(), Backslashes::Escape).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        assert!(e.message().contains("ANSI_QUOTES"), "{e}");
+        // Under NO_BACKSLASH_ESCAPES both readings agree.
+        assert_eq!(count(sql, Backslashes::Literal), 1);
+        // No backslash: no ambiguity.
+        assert_eq!(count(r#"SELECT "a""b", ?"#, Backslashes::Unknown), 1);
     }
 
     #[test]
