@@ -2,6 +2,7 @@ package sharedpool
 
 /*
 #include <stdlib.h>
+#include <string.h>
 #include "sharedpool.h"
 */
 import "C"
@@ -52,7 +53,11 @@ func Open(dsn string, opts ...Option) (*Pool, error) {
 		}
 	}
 	cdsn := C.CString(dsn)
-	defer C.free(unsafe.Pointer(cdsn))
+	defer func() {
+		// The DSN may hold the password: wipe this copy (the library keeps its own, once).
+		C.memset(unsafe.Pointer(cdsn), 0, C.size_t(len(dsn)))
+		C.free(unsafe.Pointer(cdsn))
+	}()
 	var cerr *C.sp_error
 	h := C.sp_pool_open(cdsn, copts, &cerr)
 	if h == nil {

@@ -108,7 +108,8 @@ impl Pool {
     #[new]
     #[pyo3(signature = (dsn, /, **options))]
     fn new(py: Python<'_>, dsn: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<Pool> {
-        let dsn = cstring("the DSN", dsn)?;
+        // The DSN may hold the password: this copy is wiped when dropped.
+        let dsn = zeroize::Zeroizing::new(cstring("the DSN", dsn)?);
         // SAFETY: sp_options_new has no preconditions.
         let opts = Options(unsafe { ffi::sp_options_new() });
         if opts.0.is_null() {

@@ -12,6 +12,7 @@ use super::ffi::{self, opt, status, sys, track, MYSQL};
 use super::params::{self, Backslashes, Param};
 use super::result::{Column, QueryResult};
 use crate::{Error, ErrorKind, Options, Result, TlsMode};
+use zeroize::{Zeroize, Zeroizing};
 
 /// Turns on the trackers reuse depends on: `state_change` reports any session change
 /// (variables, user variables, temporary tables, prepared statements, …), `schema` the current
@@ -97,6 +98,22 @@ fn cstring(s: &str, what: &str) -> Result<CString> {
     })
 }
 
+/// Wipes the copy of the password the client library keeps in a connected handle (for its
+/// automatic reconnect and `mysql_change_user`, neither of which is used here).
+///
+/// # Safety
+/// `raw` must be a valid, connected handle.
+unsafe fn wipe_library_password(raw: *mut MYSQL) {
+    // SAFETY: the handle is valid (caller); `passwd` is NULL or the library's own
+    // NUL-terminated copy, which it only frees later.
+    unsafe {
+        let p = (*raw).passwd;
+        if !p.is_null() {
+            std::slice::from_raw_parts_mut(p.cast::<u8>(), libc::strlen(p)).zeroize();
+        }
+    }
+}
+
 /// Reads errno, SQLSTATE and message from a handle.
 ///
 /// # Safety
@@ -151,7 +168,8 @@ impl Connection {
         ffi::ensure_thread();
         let label = dsn.label(options);
         let user = cstring(&dsn.user, "the user")?;
-        let password = cstring(&dsn.password, "the password")?;
+        // Wiped when dropped, as is the client library's copy once connected.
+        let password = Zeroizing::new(cstring(&dsn.password, "the password")?);
         let database = dsn
             .database
             .as_deref()
@@ -252,6 +270,8 @@ impl Connection {
                 ));
             }
         }
+        // SAFETY: `raw` is a connected handle.
+        unsafe { wipe_library_password(raw) };
         guard.0 = std::ptr::null_mut();
         let mut conn = Connection {
             // SAFETY: checked non-null above.

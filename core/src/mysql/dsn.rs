@@ -7,6 +7,7 @@ use std::fmt;
 
 use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::{Error, ErrorKind, Options, PoolKey, Result};
 
@@ -29,8 +30,9 @@ pub enum Address {
 pub struct Dsn {
     /// User name.
     pub user: String,
-    /// Password (empty for none). Never printed.
-    pub password: String,
+    /// Password (empty for none). Never printed; its memory is wiped when the value is dropped
+    /// (the pool keeps this one copy to reconnect, until it closes).
+    pub password: Zeroizing<String>,
     /// Server address.
     pub address: Address,
     /// Default database, if any.
@@ -70,16 +72,27 @@ fn bad(msg: impl fmt::Display) -> Error {
     Error::new(ErrorKind::InvalidDsn, format!("invalid DSN: {msg}"))
 }
 
-fn decode(part: &str, what: &str) -> Result<String> {
-    let s = percent_decode_str(part).decode_utf8().map_err(|_| {
+/// Percent-decodes `part` into one buffer, wiped on every path that drops it (it may be the
+/// password).
+fn decode_secret(part: &str, what: &str) -> Result<Zeroizing<String>> {
+    // Decoding never grows the text: with this capacity the buffer is never reallocated (a
+    // reallocation would leave a copy behind in freed memory).
+    let mut bytes = Vec::with_capacity(part.len());
+    bytes.extend(percent_decode_str(part));
+    if bytes.contains(&0) {
+        bytes.zeroize();
+        return Err(bad(format_args!("{what} contains a NUL byte")));
+    }
+    String::from_utf8(bytes).map(Zeroizing::new).map_err(|e| {
+        e.into_bytes().zeroize();
         bad(format_args!(
             "{what} is not valid UTF-8 after percent-decoding"
         ))
-    })?;
-    if s.contains('\0') {
-        return Err(bad(format_args!("{what} contains a NUL byte")));
-    }
-    Ok(s.into_owned())
+    })
+}
+
+fn decode(part: &str, what: &str) -> Result<String> {
+    decode_secret(part, what).map(|mut s| std::mem::take(&mut *s))
 }
 
 fn parse_port(s: &str) -> Result<u16> {
@@ -151,18 +164,18 @@ fn parse_query(q: &str, out: &mut Vec<(String, String)>) -> Result<()> {
     Ok(())
 }
 
-fn split_userinfo(userinfo: Option<&str>, encoded: bool) -> Result<(String, String)> {
+fn split_userinfo(userinfo: Option<&str>, encoded: bool) -> Result<(String, Zeroizing<String>)> {
     let Some(ui) = userinfo else {
-        return Ok((String::new(), String::new()));
+        return Ok((String::new(), Zeroizing::default()));
     };
     let (u, p) = ui.split_once(':').unwrap_or((ui, ""));
     if encoded {
-        Ok((decode(u, "the user")?, decode(p, "the password")?))
+        Ok((decode(u, "the user")?, decode_secret(p, "the password")?))
     } else {
         if ui.contains('\0') {
             return Err(bad("the user or password contains a NUL byte"));
         }
-        Ok((u.to_string(), p.to_string()))
+        Ok((u.to_string(), Zeroizing::new(p.to_string())))
     }
 }
 
@@ -400,7 +413,7 @@ mod tests {
             Dsn::parse("mysql://sp:s%40cr%2Ft@DB1.example:3307/metrics?max_size=4&tls=disabled")
                 .unwrap();
         assert_eq!(d.user, "sp");
-        assert_eq!(d.password, "s@cr/t");
+        assert_eq!(*d.password, "s@cr/t");
         assert_eq!(d.address, tcp("db1.example", 3307));
         assert_eq!(d.database.as_deref(), Some("metrics"));
         assert_eq!(
@@ -413,7 +426,7 @@ mod tests {
         let d = Dsn::parse("mysql://u@[::1]/").unwrap();
         assert_eq!(d.address, tcp("::1", 3306));
         assert_eq!(d.database, None);
-        assert_eq!(d.password, "");
+        assert_eq!(*d.password, "");
         let d = Dsn::parse("mysql://u:p@localhost/db?socket=/tmp/my.sock").unwrap();
         assert_eq!(d.address, Address::Unix("/tmp/my.sock".into()));
         assert!(d.options.is_empty());
@@ -425,12 +438,12 @@ mod tests {
     fn go_form() {
         let d = Dsn::parse("sp:p@ss:w@rd@tcp(127.0.0.1:3306)/sp?charset=utf8mb4").unwrap();
         assert_eq!(d.user, "sp");
-        assert_eq!(d.password, "p@ss:w@rd");
+        assert_eq!(*d.password, "p@ss:w@rd");
         assert_eq!(d.address, tcp("127.0.0.1", 3306));
         assert_eq!(d.database.as_deref(), Some("sp"));
         assert_eq!(d.options, vec![("charset".into(), "utf8mb4".into())]);
         let d = Dsn::parse("sp:x/y@unix(/run/mysqld/mysqld.sock)/sp").unwrap();
-        assert_eq!(d.password, "x/y");
+        assert_eq!(*d.password, "x/y");
         assert_eq!(d.address, Address::Unix("/run/mysqld/mysqld.sock".into()));
         let d = Dsn::parse("root@/").unwrap();
         assert_eq!(d.address, tcp("127.0.0.1", 3306));
