@@ -236,6 +236,14 @@ impl Dsn {
                 "a '#' fragment is not allowed (percent-encode '#' as %23)",
             ));
         }
+        if tail.contains('@') {
+            // A '/' or '?' in an unencoded password moves user info into the path or the
+            // query, whose errors would echo it.
+            return Err(bad(
+                "'@' after the address (percent-encode '/', '?' and '@' in the user, password, \
+                 database and options)",
+            ));
+        }
         let (userinfo, hostport) = match authority.rfind('@') {
             Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
             None => (None, authority),
@@ -279,6 +287,13 @@ impl Dsn {
                 ))
             }
         };
+        if userinfo.is_some() && after.contains('@') {
+            // Another '@' after the address: which part is the user info is ambiguous, and
+            // errors about the address or options would echo it.
+            return Err(bad(
+                "'@' after the address (percent-encode '@' in the database and options as %40)",
+            ));
+        }
         let (user, password) = split_userinfo(userinfo, false)?;
         let (address, rest) = if let Some(a) = after.strip_prefix("tcp(") {
             let close = a
@@ -469,6 +484,11 @@ mod tests {
             "mysql://u:hunter2@h/db?noequals",
             "mysql://u:hunter2@h/a/b",
             "mysql://u:hunter2@h1,h2/db",
+            // Found by fuzzing: user info moved into the query by a stray '?' or '/' was
+            // echoed by the query parameter errors.
+            "mysql://?u:hunter2@h/db",
+            "mysql://u:hun?ter2@h/db",
+            "u:@/?@hunter2@?tcp(h)/",
         ] {
             let e = Dsn::parse(s).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidDsn, "{s}: {e}");
