@@ -89,6 +89,7 @@ run() {
   local port rc=0
   sp_dir=$(mktemp -d "${TMPDIR:-/tmp}/sharedpool-mariadb.XXXXXX"); local dir=$sp_dir
   port=$(free_port)
+  # bash runs the EXIT trap on TERM/INT/HUP too: a watchdog killing CMD stops the server.
   trap 'stop_server "$sp_dir"; rm -rf "$sp_dir"' EXIT
   mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=socket \
     $([ "$(id -u)" = 0 ] && echo --user=root) >"$dir/install.log" 2>&1 \
