@@ -54,7 +54,7 @@ start_server() {
     --log-error="$dir/error.log" >/dev/null 2>&1 &
   echo $! >"$dir/server.pid"
   for _ in $(seq 1 300); do
-    if mariadb --no-defaults -uroot --socket="$dir/mysqld.sock" -e 'SELECT 1' >/dev/null 2>&1; then
+    if timeout 10 mariadb --no-defaults --connect-timeout=5 -uroot --socket="$dir/mysqld.sock" -e 'SELECT 1' >/dev/null 2>&1; then
       return 0
     fi
     if ! kill -0 "$(cat "$dir/server.pid")" 2>/dev/null; then
@@ -99,7 +99,8 @@ run() {
     export SHAREDPOOL_TEST_TLS_CA="$dir/tls/ca.pem"
   fi
   start_server "$dir" "$port"
-  mariadb --no-defaults -uroot --socket="$dir/mysqld.sock" <<'SQL'
+  # Bounded like every connection of the tests: a server that stops answering fails the run.
+  timeout 60 mariadb --no-defaults --connect-timeout=10 -uroot --socket="$dir/mysqld.sock" <<'SQL'
 CREATE DATABASE sp;
 CREATE DATABASE sp_other;
 CREATE USER 'sp'@'127.0.0.1' IDENTIFIED BY 'sp-secret';
