@@ -129,7 +129,8 @@ server_phase() {
   step "$bench_limit" "select1 Python (benches/python)" python_select1
   step "$bench_limit" "select1 Go (benches/go)" go_select1
   step "$bench_limit" "autoscaler" peers autoscaler "${quick[@]}" --out "$results/autoscaler.json"
-  step "$bench_limit" "storm" peers storm "${quick[@]}" --out "$results/storm.json"
+  # The storm: at most 30 s a storm (its budget), 8 storms in quick mode, 30 otherwise.
+  step "$(limit 600 1500)" "storm" peers storm "${quick[@]}" --out "$results/storm.json"
   step "$bench_limit" "reset cost" "$venv/bin/python" benches/reset_cost.py "${quick[@]}" --out "$results/reset_cost.json"
 }
 
@@ -153,7 +154,7 @@ step "$(limit 300 900)" "engine (no I/O)" peers engine "${quick[@]}" --out "$res
 # A private copy of the server script: bash reads a script as it runs, so an edit of
 # tests/mariadb.sh during a long run would otherwise break it.
 cp tests/mariadb.sh target/bench/mariadb.sh
-step "$(limit 2400 6600)" "server comparisons (one throwaway MariaDB)" target/bench/mariadb.sh run benches/run.sh server
+step "$(limit 2700 7200)" "server comparisons (one throwaway MariaDB)" target/bench/mariadb.sh run benches/run.sh server
 python3 - "$t_start" "$results/timings.json" <<'PY'
 import json, sys, time, pathlib
 p = pathlib.Path(sys.argv[2])
