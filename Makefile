@@ -5,6 +5,12 @@ CARGO ?= cargo
 PREFIX ?= /usr/local
 # The Python extension's build.rs links this library instead of building its own copy.
 export SHAREDPOOL_LIB_DIR := $(CURDIR)/target/release
+# Every test step runs under a time limit (tests/watchdog.sh SECONDS NAME CMD…): a hang fails it
+# with "watchdog: NAME exceeded SECONDS s, killed". The limits are well above today's run times
+# on a loaded 2-core machine, including a cold build.
+WATCHDOG := $(CURDIR)/tests/watchdog.sh
+# ... and every Rust test binary gets one of its own, named after the binary.
+CARGO_TEST_RUNNER := --config "target.'cfg(all())'.runner = ['$(WATCHDOG)', '900', '-']"
 
 .PHONY: help
 help: ## list the targets
@@ -16,24 +22,28 @@ deps: ## install the system packages the build and tests need (Debian)
 
 .PHONY: lint
 lint: lib ## cargo fmt --check and clippy -D warnings
-	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(WATCHDOG) 300 "cargo fmt --check" $(CARGO) fmt --all -- --check
+	$(WATCHDOG) 2400 "cargo clippy" $(CARGO) clippy --workspace --all-targets -- -D warnings
 
 .PHONY: test-rust
 test-rust: lib ## Rust unit and integration tests (real MariaDB)
-	tests/mariadb.sh run $(CARGO) test --workspace
-	SHAREDPOOL_TEST_TLS=1 tests/mariadb.sh run $(CARGO) test -p sharedpool --test mysql_connect
+	$(WATCHDOG) 3600 "cargo test" tests/mariadb.sh run $(CARGO) $(CARGO_TEST_RUNNER) test --workspace
+	SHAREDPOOL_TEST_TLS=1 $(WATCHDOG) 600 "cargo test (TLS)" tests/mariadb.sh run $(CARGO) $(CARGO_TEST_RUNNER) test -p sharedpool --test mysql_connect
 
 .PHONY: test
-test: lint test-rust test-c test-python test-go bench-quick ## everything CI runs: lint, every test suite, the benchmarks in quick mode
+test: lint test-scripts test-rust test-c test-python test-go bench-quick ## everything CI runs: lint, every test suite, the benchmarks in quick mode
+
+.PHONY: test-scripts
+test-scripts: deps ## the test scripts' own tests (tests/watchdog.sh kills a hung step, and its MariaDB)
+	$(WATCHDOG) 120 "tests/test_watchdog.sh" tests/test_watchdog.sh
 
 GO ?= go
 
 .PHONY: test-go
 test-go: lib ## Go binding: go vet, then go test -race against a throwaway MariaDB
-	cd bindings/go && $(GO) vet ./...
-	cd bindings/go && ../../tests/mariadb.sh run $(GO) test -race -count=1 ./...
-	cd benches/go && $(GO) vet ./...
+	cd bindings/go && $(WATCHDOG) 900 "go vet (bindings/go)" $(GO) vet ./...
+	cd bindings/go && $(WATCHDOG) 1800 "go test" ../../tests/mariadb.sh run $(GO) test -race -count=1 ./...
+	cd benches/go && $(WATCHDOG) 900 "go vet (benches/go)" $(GO) vet ./...
 
 PYVENV ?= target/pyvenv
 PYTHON3 ?= python3
@@ -41,13 +51,15 @@ PYTHON3 ?= python3
 .PHONY: test-python
 test-python: deps lib ## Python binding: ruff, build into a venv (pip), stubtest, pytest against a throwaway MariaDB
 	test -x $(PYVENV)/bin/python || $(PYTHON3) -m venv $(PYVENV)
-	$(PYVENV)/bin/python -m pip install -q 'maturin>=1.9,<2' 'pytest>=8,<10' 'mypy>=2.4,<3' 'ruff>=0.17,<0.18' 'typing_extensions>=4.15'
-	$(PYVENV)/bin/ruff check bindings/python benches/python
-	$(PYVENV)/bin/ruff format --check bindings/python benches/python
-	SHAREDPOOL_LIB_DIR=$(CURDIR)/target/release $(PYVENV)/bin/python -m pip install -q --force-reinstall --no-deps ./bindings/python
-	$(PYVENV)/bin/python -m mypy bindings/python/python/sharedpool
-	mkdir -p target/pystubtest && cd target/pystubtest && $(CURDIR)/$(PYVENV)/bin/python -m mypy.stubtest sharedpool
-	tests/mariadb.sh run $(PYVENV)/bin/python -m pytest bindings/python/tests -q
+	$(WATCHDOG) 900 "pip install (test tools)" $(PYVENV)/bin/python -m pip install -q 'maturin>=1.9,<2' 'pytest>=8,<10' 'mypy>=2.4,<3' 'ruff>=0.17,<0.18' 'typing_extensions>=4.15'
+	$(WATCHDOG) 120 "ruff check" $(PYVENV)/bin/ruff check bindings/python benches/python
+	$(WATCHDOG) 120 "ruff format --check" $(PYVENV)/bin/ruff format --check bindings/python benches/python
+	SHAREDPOOL_LIB_DIR=$(CURDIR)/target/release $(WATCHDOG) 1800 "pip install ./bindings/python" \
+	  $(PYVENV)/bin/python -m pip install -q --force-reinstall --no-deps ./bindings/python
+	$(WATCHDOG) 600 "mypy" $(PYVENV)/bin/python -m mypy bindings/python/python/sharedpool
+	mkdir -p target/pystubtest && cd target/pystubtest && \
+	  $(WATCHDOG) 600 "mypy.stubtest" $(CURDIR)/$(PYVENV)/bin/python -m mypy.stubtest sharedpool
+	$(WATCHDOG) 1200 "pytest" tests/mariadb.sh run $(PYVENV)/bin/python -m pytest bindings/python/tests -q
 
 # ---- The C library: build, header, install, C tests (owner: FFI) ----
 CBINDGEN ?= cbindgen
@@ -95,14 +107,15 @@ install: lib ## install header, libs and sharedpool.pc into PREFIX (default /usr
 
 .PHONY: test-c
 test-c: check-header check-symbols ## C tests of the ABI (real MariaDB, one pass under valgrind), install + pkg-config
-	tests/mariadb.sh run tests/c/run.sh
+	$(WATCHDOG) 2400 "C suite (tests/c/run.sh)" tests/mariadb.sh run tests/c/run.sh
 # ---- end FFI ----
 
 QUICK ?= 0
 
 .PHONY: bench
 bench: deps ## benchmarks against the peers, one run, one MariaDB -> benches/RESULTS.md (QUICK=1: short CI run)
-	QUICK=$(QUICK) benches/run.sh
+	@# A backstop: the sum of the steps' own limits (benches/run.sh).
+	QUICK=$(QUICK) $(WATCHDOG) $(if $(filter 1,$(QUICK)),9000,15000) "make bench (QUICK=$(QUICK))" benches/run.sh
 
 .PHONY: bench-quick
 bench-quick: ## the benchmarks in quick mode (CI: they must run, not be fast)

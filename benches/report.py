@@ -502,6 +502,7 @@ def storm(rep: Report) -> None:
                 mode,
                 sum(r["ok"] for r in rs),
                 sum(r["errors"] for r in rs),
+                sum(r.get("hung", 0) for r in rs),
                 "; ".join(f"{v}× {k[:70]}" for k, v in kinds.items()) or "",
                 spread([r["first_result_ms"] for r in rs if r["first_result_ms"] is not None], "{:.1f}"),
                 spread([r["latency"]["p99_us"] / 1000 for r in rs], "{:.1f}"),
@@ -517,6 +518,7 @@ def storm(rep: Report) -> None:
                 "client",
                 "ok",
                 "errors",
+                "of which hung",
                 "error kinds",
                 "first result ms",
                 "p99 ms",
@@ -526,6 +528,19 @@ def storm(rep: Report) -> None:
             rows,
         )
     )
+    # A request that hung: failed only after its timeout, or unfinished when the storm's budget
+    # was up (older results have no such count).
+    hung: dict[str, int] = defaultdict(int)
+    for r in doc["rows"]:
+        hung[r["mode"]] += r.get("hung", 0)
+    timeout = doc.get("request_timeout_s")
+    budget = doc.get("storm_budget_s")
+    if timeout is not None:
+        rep.add(
+            f"\nEvery request is bounded ({timeout} s connect/read/write timeouts, a {budget} s budget per "
+            "storm); hung = failed only after its timeout, or unfinished when the budget was up. Over all runs:\n\n"
+            + "".join(f"- {mode}: {n} requests hung\n" for mode, n in sorted(hung.items()))
+        )
     sizes = sorted({k[0] for k in g})
     clients = sorted({k[1] for k in g})
     metrics = [

@@ -33,6 +33,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BORROWERS = {"read": "SELECT 1", "set_var": "SET @sp_bench = 1"}
+# Connect, read and write timeouts of every connection, in seconds (the drivers' defaults wait
+# forever): a contender that stalls fails instead of hanging the run.
+TIMEOUT_S = 10
+PYMYSQL_TIMEOUTS = {"connect_timeout": TIMEOUT_S, "read_timeout": TIMEOUT_S, "write_timeout": TIMEOUT_S}
 
 
 def target() -> dict:
@@ -67,7 +71,7 @@ def sqlalchemy_pymysql(t: dict) -> tuple[Borrow, Callable[[], None]]:
         port=t["port"],
         database=t["database"],
     )
-    engine = sqlalchemy.create_engine(url, pool_size=8, max_overflow=0)
+    engine = sqlalchemy.create_engine(url, pool_size=8, max_overflow=0, connect_args=PYMYSQL_TIMEOUTS)
 
     def borrow(sql: str) -> None:
         with engine.connect() as c:
@@ -87,6 +91,7 @@ def mysql_connector_pool(t: dict) -> tuple[Borrow, Callable[[], None]]:
         user=t["user"],
         password=t["password"],
         database=t["database"],
+        connection_timeout=TIMEOUT_S,  # the socket timeout: connect and every read/write
     )
 
     def borrow(sql: str) -> None:
@@ -192,6 +197,7 @@ class Server:
             password=t["password"],
             database=t["database"],
             autocommit=True,
+            **PYMYSQL_TIMEOUTS,
         )
 
     def rows(self, sql: str) -> list[tuple]:

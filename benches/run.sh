@@ -9,7 +9,9 @@
 #
 # Peers come from their registries: crates.io (core/Cargo.toml dev-dependencies), PyPI (a venv in
 # target/bench-venv), the Go module proxy (benches/go/go.mod). A comparison that fails is reported
-# and the run goes on; the exit status is non-zero when anything failed.
+# and the run goes on; the exit status is non-zero when anything failed. Every step has a time
+# limit (tests/watchdog.sh): a step that hangs is killed, reported as failed (exit 124, "watchdog:
+# STEP exceeded N s, killed") and the run goes on.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$PATH"
@@ -22,18 +24,27 @@ out_dir=benches
 export BENCH_OUT_DIR=$out_dir
 results=$out_dir/results
 venv=target/bench-venv
+export results venv
+# A private copy of the watchdog, like the server script's below (an edit during a run).
+mkdir -p target/bench
+{ [ "${1:-}" = server ] && [ -x target/bench/watchdog.sh ]; } || cp tests/watchdog.sh target/bench/watchdog.sh
 status_file=target/bench/failures
 mkdir -p "$results" target/bench
 
 log() { echo "bench: $*" >&2; }
 
-# step NAME CMD…: runs one comparison, times it, notes a failure without stopping the run.
+# A step's time limit in seconds: `limit QUICK FULL`.
+limit() { if [ "$QUICK" = 1 ]; then echo "$1"; else echo "$2"; fi; }
+build_limit=1800
+
+# step SECONDS NAME CMD…: runs one comparison (CMD: a command or a function of this script) under
+# a time limit, times it, notes a failure without stopping the run.
 step() {
-  local name=$1 t0 rc=0
-  shift
+  local secs=$1 name=$2 t0 rc=0
+  shift 2
   t0=$(date +%s.%N)
-  log "── $name"
-  "$@" || rc=$?
+  log "── $name (limit $secs s)"
+  target/bench/watchdog.sh "$secs" "$name" bash -c '"$@"' step "$@" || rc=$?
   python3 - "$name" "$t0" "$rc" "$results/timings.json" <<'PY'
 import json, sys, time, pathlib
 p = pathlib.Path(sys.argv[4])
@@ -105,15 +116,22 @@ go_select1() {
   (cd benches/go && go run . -out "$OLDPWD/$results/go.json")
 }
 
+# The watchdog runs a step in a new bash: it needs this script's functions.
+export -f log peers build_peers python_peers build_c python_select1 go_select1
+
 server_phase() {
   [ -n "${SHAREDPOOL_TEST_DSN:-}" ] || { log "no SHAREDPOOL_TEST_DSN: run through tests/mariadb.sh"; exit 1; }
-  step "select1 C (C ABI vs raw libmariadb)" target/bench/select1 "${quick[@]}" --out "$results/select1_c.json"
-  step "select1 Rust (sharedpool vs r2d2+mysql vs raw)" peers select1 "${quick[@]}" --out "$results/select1_rust.json"
-  step "select1 Python (benches/python)" python_select1
-  step "select1 Go (benches/go)" go_select1
-  step "autoscaler" peers autoscaler "${quick[@]}" --out "$results/autoscaler.json"
-  step "storm" peers storm "${quick[@]}" --out "$results/storm.json"
-  step "reset cost" "$venv/bin/python" benches/reset_cost.py "${quick[@]}" --out "$results/reset_cost.json"
+  # Today's longest step takes 200 s in full mode, 60 s in quick mode, on a loaded machine.
+  local bench_limit
+  bench_limit=$(limit 300 900)
+  step "$bench_limit" "select1 C (C ABI vs raw libmariadb)" target/bench/select1 "${quick[@]}" --out "$results/select1_c.json"
+  step "$bench_limit" "select1 Rust (sharedpool vs r2d2+mysql vs raw)" peers select1 "${quick[@]}" --out "$results/select1_rust.json"
+  step "$bench_limit" "select1 Python (benches/python)" python_select1
+  step "$bench_limit" "select1 Go (benches/go)" go_select1
+  step "$bench_limit" "autoscaler" peers autoscaler "${quick[@]}" --out "$results/autoscaler.json"
+  # The storm: at most 30 s a storm (its budget), 8 storms in quick mode, 30 otherwise.
+  step "$(limit 600 1500)" "storm" peers storm "${quick[@]}" --out "$results/storm.json"
+  step "$bench_limit" "reset cost" "$venv/bin/python" benches/reset_cost.py "${quick[@]}" --out "$results/reset_cost.json"
 }
 
 if [ "${1:-}" = server ]; then
@@ -128,15 +146,15 @@ python3 -c 'import json, os, sys
 print(json.dumps({"load_at_start": ", ".join(f"{x:.2f}" for x in os.getloadavg()), "commit": sys.argv[1]}))' \
   "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" >"$results/timings.json"
 log "QUICK=$QUICK; results in $results, report in $out_dir/RESULTS.md"
-step "build: make lib" make lib
-step "build: peers (cargo, crates.io)" build_peers
-step "build: benches/c/select1.c" build_c
-step "install: Python peers and sharedpool into $venv (PyPI)" python_peers
-step "engine (no I/O)" peers engine "${quick[@]}" --out "$results/engine.json"
+step "$build_limit" "build: make lib" make lib
+step "$build_limit" "build: peers (cargo, crates.io)" build_peers
+step 300 "build: benches/c/select1.c" build_c
+step "$build_limit" "install: Python peers and sharedpool into $venv (PyPI)" python_peers
+step "$(limit 300 900)" "engine (no I/O)" peers engine "${quick[@]}" --out "$results/engine.json"
 # A private copy of the server script: bash reads a script as it runs, so an edit of
 # tests/mariadb.sh during a long run would otherwise break it.
 cp tests/mariadb.sh target/bench/mariadb.sh
-step "server comparisons (one throwaway MariaDB)" target/bench/mariadb.sh run benches/run.sh server
+step "$(limit 2700 7200)" "server comparisons (one throwaway MariaDB)" target/bench/mariadb.sh run benches/run.sh server
 python3 - "$t_start" "$results/timings.json" <<'PY'
 import json, sys, time, pathlib
 p = pathlib.Path(sys.argv[2])
@@ -146,7 +164,7 @@ p.write_text(json.dumps(d, indent=2) + "\n")
 PY
 report_py=python3
 [ -x "$venv/bin/python" ] && report_py="$venv/bin/python"
-step "report" "$report_py" benches/report.py
+step 300 "report" "$report_py" benches/report.py
 log "done in $(($(date +%s) - t_start)) s; report: $out_dir/RESULTS.md"
 if [ -s "$status_file" ]; then
   log "these steps failed:"

@@ -58,7 +58,7 @@ start_server() {
     --log-error="$dir/error.log" >/dev/null 2>&1 &
   echo $! >"$dir/server.pid"
   for _ in $(seq 1 300); do
-    if mariadb --no-defaults -uroot --socket="$dir/mysqld.sock" -e 'SELECT 1' >/dev/null 2>&1; then
+    if timeout 10 mariadb --no-defaults --connect-timeout=5 -uroot --socket="$dir/mysqld.sock" -e 'SELECT 1' >/dev/null 2>&1; then
       return 0
     fi
     if ! kill -0 "$(cat "$dir/server.pid")" 2>/dev/null; then
@@ -93,6 +93,7 @@ run() {
   local port rc=0
   sp_dir=$(mktemp -d "${TMPDIR:-/tmp}/sharedpool-mariadb.XXXXXX"); local dir=$sp_dir
   port=$(free_port)
+  # bash runs the EXIT trap on TERM/INT/HUP too: a watchdog killing CMD stops the server.
   trap 'stop_server "$sp_dir"; rm -rf "$sp_dir"' EXIT
   mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=socket \
     $([ "$(id -u)" = 0 ] && echo --user=root) >"$dir/install.log" 2>&1 \
@@ -102,7 +103,8 @@ run() {
     export SHAREDPOOL_TEST_TLS_CA="$dir/tls/ca.pem" SHAREDPOOL_TEST_TLS_OTHER_CA="$dir/tls/other-ca.pem"
   fi
   start_server "$dir" "$port"
-  mariadb --no-defaults -uroot --socket="$dir/mysqld.sock" <<'SQL'
+  # Bounded like every connection of the tests: a server that stops answering fails the run.
+  timeout 60 mariadb --no-defaults --connect-timeout=10 -uroot --socket="$dir/mysqld.sock" <<'SQL'
 CREATE DATABASE sp;
 CREATE DATABASE sp_other;
 CREATE USER 'sp'@'127.0.0.1' IDENTIFIED BY 'sp-secret';

@@ -72,10 +72,22 @@ static void parse_dsn(const char *dsn, target *t) {
   if (slash) snprintf(t->db, sizeof t->db, "%.*s", (int)strcspn(slash + 1, "?"), slash + 1);
 }
 
+#define RAW_TIMEOUT_S 10
+
 static MYSQL *raw_connect(const target *t, char *err, size_t errlen) {
   MYSQL *m = mysql_init(NULL);
   if (!m) {
     snprintf(err, errlen, "mysql_init: out of memory");
+    return NULL;
+  }
+  /* Connect, read and write timeouts (libmariadb's defaults wait forever): a stalled server
+   * fails the run instead of hanging it. */
+  unsigned int timeout_s = RAW_TIMEOUT_S;
+  if (mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s) ||
+      mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout_s) ||
+      mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout_s)) {
+    snprintf(err, errlen, "mysql_options: %s", mysql_error(m));
+    mysql_close(m);
     return NULL;
   }
   if (!mysql_real_connect(m, t->host, t->user, t->pass, t->db, t->port, NULL, 0)) {

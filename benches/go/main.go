@@ -388,7 +388,12 @@ func summarize(s *summary) {
 	s.SpreadPct = 100 * (s.MaxOpsPerSec - s.MinOpsPerSec) / s.MedianOpsPerSec
 }
 
-// driverDSN turns mysql://user:pass@host:port/db into go-sql-driver's user:pass@tcp(host:port)/db.
+// driverTimeout is the connect, read and write timeout of every go-sql-driver connection (its
+// defaults wait forever): a stalled server fails the run instead of hanging it.
+const driverTimeout = 10 * time.Second
+
+// driverDSN turns mysql://user:pass@host:port/db into go-sql-driver's
+// user:pass@tcp(host:port)/db?timeout=10s&readTimeout=10s&writeTimeout=10s.
 func driverDSN(dsn string) (string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -400,6 +405,7 @@ func driverDSN(dsn string) (string, error) {
 	cfg.Net = "tcp"
 	cfg.Addr = u.Host
 	cfg.DBName = u.Path[min(1, len(u.Path)):]
+	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = driverTimeout, driverTimeout, driverTimeout
 	return cfg.FormatDSN(), nil
 }
 

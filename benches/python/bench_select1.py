@@ -91,6 +91,11 @@ Contender = Callable[
 ]
 
 
+# Connect, read and write timeouts of every connection, in seconds (the drivers' defaults wait
+# forever): a contender that stalls fails instead of hanging the run.
+TIMEOUT_S = 10
+
+
 def mysqldb_connect(t: dict):
     import MySQLdb
 
@@ -100,6 +105,9 @@ def mysqldb_connect(t: dict):
         user=t["user"],
         password=t["password"],
         database=t["database"],
+        connect_timeout=TIMEOUT_S,
+        read_timeout=TIMEOUT_S,
+        write_timeout=TIMEOUT_S,
     )
 
 
@@ -112,6 +120,9 @@ def pymysql_connect(t: dict):
         user=t["user"],
         password=t["password"],
         database=t["database"],
+        connect_timeout=TIMEOUT_S,
+        read_timeout=TIMEOUT_S,
+        write_timeout=TIMEOUT_S,
     )
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The C tests of libsharedpool: builds tests/c/*.c with -Wall -Wextra -Werror against
 # include/sharedpool.h and target/release/libsharedpool.so, runs them against the test server,
-# runs them again under valgrind (no leaks, no errors), checks the header compiles as C++, and
+# runs them again under valgrind (no leaks, no errors) and once more built with AddressSanitizer
+# (+ LeakSanitizer; only the tests are instrumented, not libsharedpool.so, whose allocations LSan
+# still tracks through its malloc), checks the header compiles as C++, and
 # installs into a temporary PREFIX to build the quick start with pkg-config (shared and static).
 #
 #   make test-c                          (builds the library, starts a throwaway MariaDB)
@@ -26,6 +28,9 @@ tests=(test_api test_threads test_wait test_session test_fork)
 # Not test_fork: a forked child gives up the inherited connections on purpose without closing
 # them (no byte on the parent's sockets), which valgrind rightly reports as leaked in the child.
 valgrind_tests=(test_api test_threads test_wait test_session)
+# AddressSanitizer: every test, test_fork included: its child leaves by _exit, which skips LSan,
+# so the leak check covers the parent only.
+asan_tests=("${tests[@]}")
 
 passed=0
 failed=0
@@ -41,12 +46,24 @@ step() {
   fi
 }
 
+watchdog=tests/watchdog.sh
 build() { "$CC" "${cflags[@]}" "tests/c/$1.c" "${libs[@]}" -o "$out/$1"; }
-run() { timeout 300 "$out/$1"; }
+run() { $watchdog 300 "$1" "$out/$1"; }
 run_valgrind() {
-  timeout 600 valgrind -q --error-exitcode=99 --leak-check=full \
+  $watchdog 600 "valgrind $1" valgrind -q --error-exitcode=99 --leak-check=full \
     --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
     "$out/$1"
+}
+build_asan() {
+  mkdir -p "$out/asan" &&
+    "$CC" "${cflags[@]}" -fsanitize=address -fno-omit-frame-pointer "tests/c/$1.c" "${libs[@]}" \
+      -o "$out/asan/$1"
+}
+# halt_on_error/abort: the first error fails the test with ASan's report. detect_leaks=1 (LSan)
+# runs at exit; exitcode=99 tells its failures apart.
+run_asan() {
+  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=99:${ASAN_OPTIONS:-} \
+    $watchdog 600 "asan $1" "$out/asan/$1"
 }
 cxx_header() {
   printf '#include "sharedpool.h"\nint main() { return sp_abi_version() >> 16 == SP_ABI_VERSION_MAJOR ? 0 : 1; }\n' |
@@ -69,6 +86,9 @@ readme_matches_quickstart() {
 }
 step "README's C quick start is tests/c/quickstart.c" readme_matches_quickstart
 step "run quickstart" bash -c "[ \"\$('$out/quickstart' \"\$SHAREDPOOL_TEST_DSN\")\" = 'hello, world' ]"
+for t in "${asan_tests[@]}"; do
+  if build_asan "$t"; then step "asan $t" run_asan "$t"; else step "build asan $t" false; fi
+done
 if ! command -v valgrind >/dev/null && command -v apt-get >/dev/null; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

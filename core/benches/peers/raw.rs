@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
-use std::os::raw::c_ulong;
+use std::os::raw::{c_int, c_uint, c_ulong, c_void};
 use std::ptr;
 use std::sync::Once;
+use std::time::Duration;
 
 use mysqlclient_sys as ffi;
 
@@ -61,6 +62,18 @@ impl std::fmt::Display for RawError {
     }
 }
 
+/// The connect, read and write timeouts of every benchmark connection (libmariadb's defaults
+/// wait forever): a contender never blocks a run, it fails.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+extern "C" {
+    /// `mysql_options` with the option as a plain integer, as core/src/mysql/ffi.rs does:
+    /// mysqlclient-sys's enum differs between builds, while the connect (0), read (11) and
+    /// write (12) timeouts are numbered alike in every MySQL and MariaDB client.
+    #[link_name = "mysql_options"]
+    fn mysql_options_raw(mysql: *mut ffi::MYSQL, option: c_uint, arg: *const c_void) -> c_int;
+}
+
 /// One dedicated libmariadb connection.
 pub struct RawConn(*mut ffi::MYSQL);
 
@@ -72,6 +85,12 @@ static LIBRARY_INIT: Once = Once::new();
 
 impl RawConn {
     pub fn connect(t: &Target) -> Result<RawConn, RawError> {
+        RawConn::connect_within(t, TIMEOUT)
+    }
+
+    /// [`RawConn::connect`] with `timeout` (whole seconds, at least 1) as the connect, read
+    /// and write timeout.
+    pub fn connect_within(t: &Target, timeout: Duration) -> Result<RawConn, RawError> {
         LIBRARY_INIT.call_once(|| {
             // SAFETY: mysql_library_init must run once before threads use the library; no
             // arguments are passed.
@@ -86,6 +105,17 @@ impl RawConn {
             });
         }
         let conn = RawConn(m);
+        let secs: c_uint = timeout.as_secs().clamp(1, c_uint::MAX.into()) as c_uint;
+        for (opt, name) in [(0, "CONNECT"), (11, "READ"), (12, "WRITE")] {
+            // SAFETY: `m` is a valid handle; the three timeout options read an unsigned int
+            // from the pointer during the call.
+            if unsafe { mysql_options_raw(m, opt, (&secs as *const c_uint).cast()) } != 0 {
+                return Err(RawError {
+                    errno: 0,
+                    message: format!("mysql_options(MYSQL_OPT_{name}_TIMEOUT) failed"),
+                });
+            }
+        }
         // SAFETY: `m` is a valid handle; every string is a NUL-terminated CString that
         // outlives the call.
         let ok = unsafe {

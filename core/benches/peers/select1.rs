@@ -9,7 +9,7 @@ use mysql::prelude::Queryable;
 use serde_json::{json, Value};
 
 use crate::common::{closed_loop, guarded, ns_since, Args, Sample};
-use crate::raw::{delta, RawConn, Server, Target};
+use crate::raw::{delta, RawConn, Server, Target, TIMEOUT};
 
 const MODES: [&str; 4] = ["raw", "sharedpool", "r2d2", "r2d2-nocheck"];
 pub const MAX_SIZE: u32 = 8;
@@ -37,6 +37,9 @@ pub fn mysql_crate_opts(t: &Target) -> mysql::Opts {
     let opts = mysql::Opts::from_url(&t.dsn).expect("the DSN parses as a mysql crate URL");
     mysql::OptsBuilder::from_opts(opts)
         .prefer_socket(false)
+        .tcp_connect_timeout(Some(TIMEOUT))
+        .read_timeout(Some(TIMEOUT))
+        .write_timeout(Some(TIMEOUT))
         .into()
 }
 
