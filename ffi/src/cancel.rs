@@ -8,6 +8,7 @@ use std::ptr::addr_of;
 use sharedpool::{CancelToken, Result};
 
 use crate::boundary::{infallible, invalid};
+use crate::primary::forward;
 
 /// A cancellation token: triggering it ends every acquire waiting with it, now and later,
 /// with `SP_ERR_CANCELLED`. Created by `sp_cancel_new`, freed by `sp_cancel_free`.
@@ -97,6 +98,7 @@ pub(crate) unsafe fn read(name: &str, o: *const sp_acquire_options) -> Result<Ac
 /// A new, untriggered cancellation token (NULL only if out of memory). Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_cancel_new() -> *mut sp_cancel {
+    forward!(sp_cancel_new());
     infallible(std::ptr::null_mut(), || {
         Box::into_raw(Box::new(sp_cancel {
             token: CancelToken::new(),
@@ -108,6 +110,7 @@ pub extern "C" fn sp_cancel_new() -> *mut sp_cancel {
 /// Thread-safe (meant to be called from another thread) and idempotent; NULL is ignored.
 #[no_mangle]
 pub extern "C" fn sp_cancel_trigger(c: *const sp_cancel) {
+    forward!(sp_cancel_trigger(c));
     infallible((), || {
         // SAFETY: `c` is NULL or a live token (the caller's contract).
         if let Some(c) = unsafe { c.as_ref() } {
@@ -120,6 +123,7 @@ pub extern "C" fn sp_cancel_trigger(c: *const sp_cancel) {
 /// on another thread uses it.
 #[no_mangle]
 pub extern "C" fn sp_cancel_free(c: *mut sp_cancel) {
+    forward!(sp_cancel_free(c));
     infallible((), || {
         if !c.is_null() {
             // SAFETY: non-NULL `c` came from `Box::into_raw` in `sp_cancel_new`, freed once.

@@ -10,6 +10,7 @@ use crate::error::sp_error;
 use crate::fork;
 use crate::handles::Handles;
 use crate::params::{self, sp_param};
+use crate::primary::forward;
 use crate::result::sp_result;
 
 /// A connection borrowed from a pool by `sp_pool_acquire`, given back by `sp_conn_release`
@@ -77,6 +78,7 @@ pub extern "C" fn sp_conn_query(
     n: usize,
     err: *mut *mut sp_error,
 ) -> *mut sp_result {
+    forward!(sp_conn_query(c, sql, params, n, err));
     const NAME: &str = "sp_conn_query";
     call(NAME, err, || {
         let handle = live(NAME, c)?;
@@ -110,6 +112,7 @@ pub extern "C" fn sp_conn_query(
 /// detected and ignored. Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_conn_release(c: *mut sp_conn) {
+    forward!(sp_conn_release(c));
     infallible((), || {
         if let Some(handle) = conns().remove(c) {
             let conn = handle.lock().take();
@@ -123,6 +126,7 @@ pub extern "C" fn sp_conn_release(c: *mut sp_conn) {
 /// fine; a released handle is detected and ignored. Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_conn_discard(c: *mut sp_conn) {
+    forward!(sp_conn_discard(c));
     infallible((), || {
         if let Some(handle) = conns().remove(c) {
             let conn = handle.lock().take();

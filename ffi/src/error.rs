@@ -6,6 +6,7 @@ use sharedpool::Error;
 
 use crate::boundary::{infallible, text};
 use crate::code::sp_code;
+use crate::primary::forward;
 
 /// A detailed error: a code, a message, and for server errors the MySQL errno and SQLSTATE.
 /// Created by the library, owned by the caller, freed with `sp_error_free`.
@@ -52,6 +53,7 @@ fn with<T>(e: *const sp_error, default: T, f: impl FnOnce(&sp_error) -> T) -> T 
 /// Thread-safe for concurrent readers; `e` is borrowed.
 #[no_mangle]
 pub extern "C" fn sp_error_code(e: *const sp_error) -> sp_code {
+    forward!(sp_error_code(e));
     infallible(sp_code::SP_ERR_INTERNAL, || {
         with(e, sp_code::SP_OK, |e| e.code)
     })
@@ -61,6 +63,7 @@ pub extern "C" fn sp_error_code(e: *const sp_error) -> sp_code {
 /// `""` for NULL. Never contains a password. Thread-safe for concurrent readers.
 #[no_mangle]
 pub extern "C" fn sp_error_message(e: *const sp_error) -> *const c_char {
+    forward!(sp_error_message(e));
     infallible(c"".as_ptr(), || {
         with(e, c"".as_ptr(), |e| e.message.as_ptr())
     })
@@ -70,6 +73,7 @@ pub extern "C" fn sp_error_message(e: *const sp_error) -> *const c_char {
 /// Thread-safe for concurrent readers.
 #[no_mangle]
 pub extern "C" fn sp_error_server_errno(e: *const sp_error) -> u32 {
+    forward!(sp_error_server_errno(e));
     infallible(0, || with(e, 0, |e| e.server_errno))
 }
 
@@ -77,6 +81,7 @@ pub extern "C" fn sp_error_server_errno(e: *const sp_error) -> u32 {
 /// `""` when not a server error or for NULL. Thread-safe for concurrent readers.
 #[no_mangle]
 pub extern "C" fn sp_error_sqlstate(e: *const sp_error) -> *const c_char {
+    forward!(sp_error_sqlstate(e));
     infallible(c"".as_ptr(), || {
         with(e, c"".as_ptr(), |e| e.sqlstate.as_ptr())
     })
@@ -86,6 +91,7 @@ pub extern "C" fn sp_error_sqlstate(e: *const sp_error) -> *const c_char {
 /// Thread-safe (for distinct errors).
 #[no_mangle]
 pub extern "C" fn sp_error_free(e: *mut sp_error) {
+    forward!(sp_error_free(e));
     infallible((), || {
         if !e.is_null() {
             // SAFETY: non-NULL `e` came from `Box::into_raw` in `store` and is freed once

@@ -19,6 +19,7 @@ mod boundary;
 mod fork;
 mod handles;
 mod params;
+mod primary;
 
 // The API, in the order the header lists it (cbindgen keeps the order of `mod` lines).
 mod version;

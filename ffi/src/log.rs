@@ -5,6 +5,7 @@ use std::ffi::{c_char, c_int, c_void};
 use sharedpool::events::{self, Event};
 
 use crate::boundary::{infallible, text};
+use crate::primary::forward;
 
 /// Receives pool events: `level` is 1 error, 2 warning, 3 info, 4 debug; `message` (UTF-8,
 /// NUL-terminated, never a password) is valid only during the call. Called from any thread,
@@ -52,6 +53,7 @@ fn describe(event: &Event) -> (c_int, String) {
 /// `log` facade either way. Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_set_log_callback(f: sp_log_fn, ctx: *mut c_void) {
+    forward!(sp_set_log_callback(f, ctx));
     infallible((), || match f {
         Some(f) => {
             let sink = Sink { f, ctx };

@@ -7,6 +7,7 @@ use sharedpool::{Error, Options};
 use crate::boundary::{arg_mut, arg_str, call_code, infallible};
 use crate::code::sp_code;
 use crate::error::sp_error;
+use crate::primary::forward;
 
 /// A set of pool options (`max_size`, `acquire_timeout_ms`, ...), the same names as the DSN's
 /// query string. Created by `sp_options_new`, freed by `sp_options_free`.
@@ -37,6 +38,7 @@ impl sp_options {
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_options_new() -> *mut sp_options {
+    forward!(sp_options_new());
     infallible(std::ptr::null_mut(), || {
         Box::into_raw(Box::new(sp_options {
             parsed: Options::default(),
@@ -57,6 +59,7 @@ pub extern "C" fn sp_options_set(
     value: *const c_char,
     err: *mut *mut sp_error,
 ) -> sp_code {
+    forward!(sp_options_set(o, key, value, err));
     const NAME: &str = "sp_options_set";
     call_code(NAME, err, || {
         // SAFETY: `o` is NULL or a live option set not used elsewhere now (documented).
@@ -73,6 +76,7 @@ pub extern "C" fn sp_options_set(
 /// Pools opened with it do not need it any more. Not while another thread uses `o`.
 #[no_mangle]
 pub extern "C" fn sp_options_free(o: *mut sp_options) {
+    forward!(sp_options_free(o));
     infallible((), || {
         if !o.is_null() {
             // SAFETY: non-NULL `o` came from `Box::into_raw` in `sp_options_new`, freed once.

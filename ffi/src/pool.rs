@@ -13,6 +13,7 @@ use crate::error::sp_error;
 use crate::handles::Handles;
 use crate::options::sp_options;
 use crate::params::{self, sp_param};
+use crate::primary::forward;
 use crate::result::sp_result;
 use crate::stats::{self, sp_stats};
 
@@ -56,6 +57,7 @@ pub extern "C" fn sp_pool_open(
     o: *const sp_options,
     err: *mut *mut sp_error,
 ) -> *mut sp_pool {
+    forward!(sp_pool_open(dsn, o, err));
     const NAME: &str = "sp_pool_open";
     call(NAME, err, || {
         // SAFETY: `dsn` is NULL or a NUL-terminated string (documented).
@@ -76,6 +78,7 @@ pub extern "C" fn sp_pool_open(
 /// running in another thread keeps the reference until it returns.
 #[no_mangle]
 pub extern "C" fn sp_pool_release(p: *mut sp_pool) {
+    forward!(sp_pool_release(p));
     infallible((), || drop(pools().remove(p)))
 }
 
@@ -90,6 +93,7 @@ pub extern "C" fn sp_pool_acquire(
     timeout_ms: i64,
     err: *mut *mut sp_error,
 ) -> *mut sp_conn {
+    forward!(sp_pool_acquire(p, timeout_ms, err));
     const NAME: &str = "sp_pool_acquire";
     call(NAME, err, || {
         let pool = live(NAME, p)?;
@@ -112,6 +116,7 @@ pub extern "C" fn sp_pool_acquire_ex(
     o: *const sp_acquire_options,
     err: *mut *mut sp_error,
 ) -> *mut sp_conn {
+    forward!(sp_pool_acquire_ex(p, o, err));
     const NAME: &str = "sp_pool_acquire_ex";
     call(NAME, err, || {
         let pool = live(NAME, p)?;
@@ -170,6 +175,7 @@ pub extern "C" fn sp_pool_query(
     n: usize,
     err: *mut *mut sp_error,
 ) -> *mut sp_result {
+    forward!(sp_pool_query(p, sql, params, n, err));
     const NAME: &str = "sp_pool_query";
     call(NAME, err, || {
         let pool = live(NAME, p)?;
@@ -191,6 +197,7 @@ pub extern "C" fn sp_pool_query(
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_pool_stats(p: *const sp_pool, out: *mut sp_stats) -> sp_code {
+    forward!(sp_pool_stats(p, out));
     const NAME: &str = "sp_pool_stats";
     call_code(NAME, std::ptr::null_mut(), || {
         let pool = live(NAME, p)?;

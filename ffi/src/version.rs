@@ -2,6 +2,8 @@
 
 use std::ffi::c_char;
 
+use crate::primary::forward;
+
 /// The ABI major: changes only with an incompatible change (and the SONAME with it).
 pub const SP_ABI_VERSION_MAJOR: u32 = 1;
 /// The ABI minor: grows when functions or fields are added.
@@ -12,12 +14,14 @@ pub const SP_ABI_VERSION_MINOR: u32 = 0;
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_abi_version() -> u32 {
+    forward!(sp_abi_version());
     (SP_ABI_VERSION_MAJOR << 16) | SP_ABI_VERSION_MINOR
 }
 
 /// The library version, e.g. "0.1.0" (static string, never freed). Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_version() -> *const c_char {
+    forward!(sp_version());
     const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
     VERSION.as_ptr().cast()
 }

@@ -84,6 +84,13 @@ for t in "${tests[@]}"; do step "run $t" run "$t"; done
 readme_matches_quickstart() {
   diff <(tail -n +2 tests/c/quickstart.c) <(awk '/^```c$/ {f = 1; next} /^```$/ {f = 0} f' README.md)
 }
+# A second copy of the library at another path, loaded with dlopen by test_copies.
+two_copies() {
+  mkdir -p "$out/copy" && cp target/release/libsharedpool.so "$out/copy/libsharedpool.so.1" &&
+    build test_copies && run_copies
+}
+run_copies() { $watchdog 120 test_copies "$out/test_copies" "$root/$out/copy/libsharedpool.so.1"; }
+step "two copies of the library share one registry" two_copies
 step "README's C quick start is tests/c/quickstart.c" readme_matches_quickstart
 step "run quickstart" bash -c "[ \"\$('$out/quickstart' \"\$SHAREDPOOL_TEST_DSN\")\" = 'hello, world' ]"
 for t in "${asan_tests[@]}"; do
