@@ -11,21 +11,36 @@ static sp_code sp_go_stats(const sp_pool *p, sp_stats *out) {
 */
 import "C"
 
-// Stats is a snapshot of a pool: the C ABI's sp_stats.
-type Stats struct {
-	Refs    int // open references (Open calls not yet closed, from every language)
-	MaxSize int // the max_size bound
-	Total   int // connections open, counting those being opened
-	Idle    int // connections waiting in the pool
-	Active  int // connections acquired
-	Waiting int // acquires waiting for a connection
+import "time"
 
-	AcquiresTotal      uint64 // successful acquires
-	TimeoutsTotal      uint64 // acquires that timed out
-	CreatedTotal       uint64 // connections opened
-	ClosedTotal        uint64 // connections closed
-	ResetsTotal        uint64 // session resets on release
-	ConnectErrorsTotal uint64 // failed connects
+// Stats is a snapshot of a pool: every field of the C ABI's sp_stats (its name in the `abi` tag;
+// the tests check them against the header).
+type Stats struct {
+	Refs            int `abi:"refs"`             // open references (Open calls not yet closed, from every language)
+	MaxSize         int `abi:"max_size"`         // the max_size bound
+	Total           int `abi:"total"`            // connections open, counting those being opened
+	Idle            int `abi:"idle"`             // connections waiting in the pool
+	Active          int `abi:"active"`           // connections acquired
+	Waiting         int `abi:"waiting"`          // acquires waiting for a connection
+	Connecting      int `abi:"connecting"`       // connections being opened right now (counted in Total)
+	RecommendedSize int `abi:"recommended_size"` // the size measured demand asks for: ceil(L x headroom), in bounds
+
+	AcquiresTotal      uint64 `abi:"acquires_total"`       // successful acquires
+	TimeoutsTotal      uint64 `abi:"timeouts_total"`       // acquires that timed out
+	CreatedTotal       uint64 `abi:"created_total"`        // connections opened
+	ClosedTotal        uint64 `abi:"closed_total"`         // connections closed
+	ResetsTotal        uint64 `abi:"resets_total"`         // session resets on release
+	ConnectErrorsTotal uint64 `abi:"connect_errors_total"` // failed connects
+	CancelledTotal     uint64 `abi:"cancelled_total"`      // acquires cancelled by their ctx
+	LeaksTotal         uint64 `abi:"leaks_total"`          // leak warnings raised
+
+	WaitTimeTotal time.Duration `abi:"wait_time_us_total"` // total time acquirers waited
+	WaitTimeMax   time.Duration `abi:"wait_time_us_max"`   // longest single wait
+	HoldTimeTotal time.Duration `abi:"hold_time_us_total"` // total time connections were held
+
+	ArrivalRate float64       `abi:"arrival_rate"`  // measured acquire rate (lambda), per second
+	HoldTimeAvg time.Duration `abi:"hold_time_avg"` // measured hold time (W)
+	Demand      float64       `abi:"demand"`        // L = lambda x W: connections demand keeps busy on average
 }
 
 // Stats returns the pool's current figures; the zero Stats once p is closed.
@@ -39,6 +54,7 @@ func (p *Pool) Stats() Stats {
 	if C.sp_go_stats(h, &s) != 0 {
 		return Stats{}
 	}
+	us := func(v C.uint64_t) time.Duration { return time.Duration(v) * time.Microsecond }
 	return Stats{
 		Refs:               int(s.refs),
 		MaxSize:            int(s.max_size),
@@ -46,12 +62,22 @@ func (p *Pool) Stats() Stats {
 		Idle:               int(s.idle),
 		Active:             int(s.active),
 		Waiting:            int(s.waiting),
+		Connecting:         int(s.connecting),
+		RecommendedSize:    int(s.recommended_size),
 		AcquiresTotal:      uint64(s.acquires_total),
 		TimeoutsTotal:      uint64(s.timeouts_total),
 		CreatedTotal:       uint64(s.created_total),
 		ClosedTotal:        uint64(s.closed_total),
 		ResetsTotal:        uint64(s.resets_total),
 		ConnectErrorsTotal: uint64(s.connect_errors_total),
+		CancelledTotal:     uint64(s.cancelled_total),
+		LeaksTotal:         uint64(s.leaks_total),
+		WaitTimeTotal:      us(s.wait_time_us_total),
+		WaitTimeMax:        us(s.wait_time_us_max),
+		HoldTimeTotal:      us(s.hold_time_us_total),
+		ArrivalRate:        float64(s.arrival_rate),
+		HoldTimeAvg:        time.Duration(float64(s.hold_time_avg) * float64(time.Second)),
+		Demand:             float64(s.demand),
 	}
 }
 

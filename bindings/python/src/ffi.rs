@@ -90,6 +90,16 @@ pub struct sp_stats {
     pub closed_total: u64,
     pub resets_total: u64,
     pub connect_errors_total: u64,
+    pub connecting: u32,
+    pub recommended_size: u32,
+    pub cancelled_total: u64,
+    pub leaks_total: u64,
+    pub wait_time_us_total: u64,
+    pub wait_time_us_max: u64,
+    pub hold_time_us_total: u64,
+    pub arrival_rate: f64,
+    pub hold_time_avg: f64,
+    pub demand: f64,
 }
 
 /// Polled by a thread waiting for a connection; `true` cancels the wait.

@@ -200,7 +200,7 @@ impl Pool {
         Ok(RawConnection::new(conn))
     }
 
-    /// The `sp_stats` counters by name.
+    /// Every `sp_stats` field by name (the three measured rates as floats).
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let handle = self.handle()?;
         let mut s = ffi::sp_stats {
@@ -220,6 +220,8 @@ impl Pool {
             ("idle", s.idle),
             ("active", s.active),
             ("waiting", s.waiting),
+            ("connecting", s.connecting),
+            ("recommended_size", s.recommended_size),
         ] {
             d.set_item(k, v)?;
         }
@@ -230,6 +232,18 @@ impl Pool {
             ("closed_total", s.closed_total),
             ("resets_total", s.resets_total),
             ("connect_errors_total", s.connect_errors_total),
+            ("cancelled_total", s.cancelled_total),
+            ("leaks_total", s.leaks_total),
+            ("wait_time_us_total", s.wait_time_us_total),
+            ("wait_time_us_max", s.wait_time_us_max),
+            ("hold_time_us_total", s.hold_time_us_total),
+        ] {
+            d.set_item(k, v)?;
+        }
+        for (k, v) in [
+            ("arrival_rate", s.arrival_rate),
+            ("hold_time_avg", s.hold_time_avg),
+            ("demand", s.demand),
         ] {
             d.set_item(k, v)?;
         }

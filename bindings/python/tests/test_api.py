@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pathlib
+import re
+
 import pytest
 
 import sharedpool
@@ -100,20 +103,7 @@ def test_options_of_every_python_type_and_stats(open_pool) -> None:
     pool = open_pool(max_size=3, min_idle=0, acquire_timeout_ms=2500, headroom=1.25, adaptive=False)
     pool.query("SELECT 1")
     stats = pool.stats()
-    assert set(stats) == {
-        "refs",
-        "max_size",
-        "total",
-        "idle",
-        "active",
-        "waiting",
-        "acquires_total",
-        "timeouts_total",
-        "created_total",
-        "closed_total",
-        "resets_total",
-        "connect_errors_total",
-    }
+    assert set(stats) == set(header_stats_fields())
     assert stats["max_size"] == 3
     assert stats["refs"] == 1
     assert stats["active"] == 0
@@ -167,3 +157,25 @@ def test_metrics_text(pool) -> None:
 def test_native_module_is_private_and_typed() -> None:
     assert _sharedpool.__name__ == "sharedpool._sharedpool"
     assert issubclass(sharedpool.Pool, _sharedpool.Pool)
+
+
+def header_stats_fields() -> list[str]:
+    """The fields of ``sp_stats`` in include/sharedpool.h, less ``size``."""
+    header = pathlib.Path(__file__).resolve().parents[3] / "include" / "sharedpool.h"
+    body = re.search(r"typedef struct sp_stats \{(.*?)\} sp_stats;", header.read_text(), re.S)
+    assert body, "sp_stats in the header"
+    fields = re.findall(r"^\s*(?:uint32_t|uint64_t|int32_t|int64_t|double)\s+(\w+);", body[1], re.M)
+    return [f for f in fields if f != "size"]
+
+
+def test_stats_has_every_header_field(pool) -> None:
+    fields = header_stats_fields()
+    assert len(fields) >= 21
+    stats = pool.stats()
+    assert sorted(stats) == sorted(fields), "Pool.stats() has every sp_stats field"
+    assert list(sharedpool.Stats.__annotations__) == fields, "the Stats TypedDict too"
+    pool.query("SELECT 1")
+    stats = pool.stats()
+    assert stats["acquires_total"] >= 1 and stats["hold_time_us_total"] > 0
+    assert stats["recommended_size"] <= stats["max_size"]
+    assert all(isinstance(stats[k], float) for k in ("arrival_rate", "hold_time_avg", "demand"))

@@ -57,6 +57,7 @@ from ._sharedpool import (
     metrics_text,
 )
 from ._sharedpool import Pool as _NativePool
+from ._stats import Stats
 
 __all__ = [
     "BINARY",
@@ -81,6 +82,7 @@ __all__ = [
     "Pool",
     "PoolTimeout",
     "ProgrammingError",
+    "Stats",
     "Time",
     "TimeFromTicks",
     "Timestamp",
