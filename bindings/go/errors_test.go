@@ -1,6 +1,7 @@
 package sharedpool_test
 
 import (
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -119,5 +120,24 @@ func TestAuthError(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrong-secret") {
 		t.Errorf("the password shows in %q", err.Error())
+	}
+}
+
+// The README's snippet taken literally: Open with WithMaxSize, then a Connector that says
+// nothing about the size joins the same pool instead of conflicting.
+func TestUnsetOptionsJoinTheLivePool(t *testing.T) {
+	name := uniqueName(t)
+	p, err := sharedpool.Open(testDSN, sharedpool.WithPoolName(name), sharedpool.WithMaxSize(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	db := sql.OpenDB(sharedpool.Connector(testDSN, sharedpool.WithPoolName(name)))
+	defer db.Close()
+	if err := db.Ping(); err != nil {
+		t.Fatalf("a Connector without options conflicted: %v", err)
+	}
+	if st := p.Stats(); st.Refs != 2 || st.MaxSize != 8 {
+		t.Fatalf("one pool of 8 expected: %+v", st)
 	}
 }

@@ -1,6 +1,7 @@
 //! Options: the one list of string keys shared by the C ABI, the DSN query string, Python
 //! keyword arguments and Go options, parsed into typed settings with documented defaults.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::time::Duration;
 
@@ -158,6 +159,9 @@ pub struct Options {
     pub pool_name: Option<String>,
     /// What a conflicting second `open` does.
     pub on_conflict: OnConflict,
+    /// The options the caller set (through [`Options::set`]): a second `open` conflicts with
+    /// the live pool only in these; the others take the live pool's values.
+    pub explicit: BTreeSet<&'static str>,
 }
 
 /// The names `Options::set` accepts, in documentation order.
@@ -230,6 +234,14 @@ fn parse_text(key: &str, value: &str) -> Result<String> {
 impl Options {
     /// Sets one option from its string form. Unknown keys and unparsable values are errors.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        self.set_value(key, value)?;
+        if let Some(name) = OPTION_NAMES.iter().find(|n| **n == key) {
+            self.explicit.insert(name);
+        }
+        Ok(())
+    }
+
+    fn set_value(&mut self, key: &str, value: &str) -> Result<()> {
         let p = &mut self.pool;
         match key {
             "max_size" => {
@@ -354,15 +366,20 @@ impl fmt::Display for Ms {
 impl PoolConfig {
     /// The fields that differ from `other`, as `name: mine vs theirs`, in option names.
     pub fn differences(&self, other: &PoolConfig) -> Vec<String> {
+        self.differences_in(other, |_| true)
+    }
+
+    /// [`PoolConfig::differences`] in the options `named` accepts only.
+    pub fn differences_in(&self, other: &PoolConfig, named: impl Fn(&str) -> bool) -> Vec<String> {
         let mut out = Vec::new();
         macro_rules! cmp {
             ($field:ident, $name:literal) => {
-                if self.$field != other.$field {
+                if self.$field != other.$field && named($name) {
                     out.push(format!("{}: {} vs {}", $name, self.$field, other.$field));
                 }
             };
             ($field:ident, $name:literal, ms) => {
-                if self.$field != other.$field {
+                if self.$field != other.$field && named($name) {
                     out.push(format!(
                         "{}: {} vs {}",
                         $name,

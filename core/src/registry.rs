@@ -210,7 +210,10 @@ impl<M: ManageConnection> Registry<M> {
                     pool, refs, linger, ..
                 } => {
                     if options.on_conflict == OnConflict::Error {
-                        let diff = pool.config().differences(&options.pool);
+                        // Only what this caller set: unset options join the live pool's.
+                        let diff = pool
+                            .config()
+                            .differences_in(&options.pool, |n| options.explicit.contains(n));
                         if !diff.is_empty() && *refs == 0 {
                             // Lingering, nobody holds it: replace it with the settings asked for.
                             entry.kill(slot);

@@ -65,3 +65,31 @@ fn same_options_do_not_conflict_and_pool_name_separates() {
     assert_eq!(c.config().max_size, 8);
     assert_eq!(reg.len(), 2);
 }
+
+#[test]
+fn a_second_open_conflicts_only_in_what_it_set() {
+    // The README's Go snippet: Open(dsn, WithMaxSize(8)), then sql.OpenDB(Connector(dsn)).
+    let reg = Registry::new();
+    let first = Options::from_pairs([("max_size", "8"), ("min_idle", "2")]).unwrap();
+    let a = reg
+        .open(&key("x"), &first, || Ok(FakeManager::new()))
+        .unwrap();
+    let unset = Options::default();
+    let b = reg
+        .open(&key("x"), &unset, || Ok(FakeManager::new()))
+        .expect("options left unset join the live pool's");
+    assert_eq!(b.config().max_size, 8);
+    let same = Options::from_pairs([("max_size", "8")]).unwrap();
+    let _c = reg
+        .open(&key("x"), &same, || Ok(FakeManager::new()))
+        .unwrap();
+    // Setting an option to its default is saying it.
+    let default_said = Options::from_pairs([("min_idle", "0")]).unwrap();
+    let e = reg
+        .open(&key("x"), &default_said, || Ok(FakeManager::new()))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConfigConflict);
+    assert!(e.message().contains("min_idle: 2 vs 0"), "{}", e.message());
+    assert!(!e.message().contains("max_size"), "{}", e.message());
+    assert_eq!(a.stats().refs, 3);
+}
