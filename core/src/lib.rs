@@ -25,7 +25,9 @@ pub use cancel::CancelToken;
 pub use error::{Error, ErrorKind, Result};
 pub use global::{metrics_text, open, MysqlPool, MysqlPooled};
 pub use manager::ManageConnection;
-pub use options::{OnConflict, Options, PoolConfig, SessionOptions, TlsMode, OPTION_NAMES};
+pub use options::{
+    OnConflict, Options, PoolConfig, SessionOptions, TlsMode, OPTION_NAMES, SESSION_VARIABLES,
+};
 pub use pool::{Acquire, Pool, Pooled};
 pub use registry::{PoolKey, PoolRef, Registry};
 pub use stats::Stats;

@@ -123,6 +123,16 @@ pub struct SessionOptions {
     pub tls_key: Option<String>,
     /// A statement run on every new connection and after every reset.
     pub init_sql: Option<String>,
+    /// `CLIENT_FOUND_ROWS`: UPDATE counts the rows matched, not the rows changed.
+    pub client_found_rows: bool,
+    /// The client's packet limit in bytes (`None`: the client library's default).
+    pub max_allowed_packet: Option<u64>,
+    /// A connection that gets "read only" errors (1290, 1792) is closed, not reused: after a
+    /// failover, the pool reconnects to the new primary (go-sql-driver's `rejectReadOnly`).
+    pub reject_read_only: bool,
+    /// Session variables ([`SESSION_VARIABLES`]) set on every new connection and after every
+    /// reset, as `SET SESSION name = value` (the value is SQL: quote strings).
+    pub variables: Vec<(String, String)>,
 }
 
 impl Default for SessionOptions {
@@ -134,6 +144,10 @@ impl Default for SessionOptions {
             tls_cert: None,
             tls_key: None,
             init_sql: None,
+            client_found_rows: false,
+            max_allowed_packet: None,
+            reject_read_only: false,
+            variables: Vec::new(),
         }
     }
 }
@@ -189,6 +203,41 @@ pub const OPTION_NAMES: &[&str] = &[
     "tls_ca",
     "tls_cert",
     "tls_key",
+    "client_found_rows",
+    "max_allowed_packet",
+    "reject_read_only",
+];
+
+/// Session variables accepted as options (and DSN parameters, as go-sql-driver takes them):
+/// set on every new connection and after every reset. Other names are unknown options, so a
+/// misspelt option is an error rather than a `SET` that fails at connect.
+pub const SESSION_VARIABLES: &[&str] = &[
+    "time_zone",
+    "sql_mode",
+    "transaction_isolation",
+    "tx_isolation",
+    "transaction_read_only",
+    "autocommit",
+    "innodb_lock_wait_timeout",
+    "lock_wait_timeout",
+    "max_execution_time",
+    "max_statement_time",
+    "wait_timeout",
+    "interactive_timeout",
+    "net_read_timeout",
+    "net_write_timeout",
+    "group_concat_max_len",
+    "sql_select_limit",
+    "sql_safe_updates",
+    "sql_big_selects",
+    "foreign_key_checks",
+    "unique_checks",
+    "div_precision_increment",
+    "collation_connection",
+    "default_storage_engine",
+    "optimizer_switch",
+    "long_query_time",
+    "explicit_defaults_for_timestamp",
 ];
 
 fn invalid(key: &str, value: &str, expected: &str) -> Error {
@@ -235,7 +284,11 @@ impl Options {
     /// Sets one option from its string form. Unknown keys and unparsable values are errors.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         self.set_value(key, value)?;
-        if let Some(name) = OPTION_NAMES.iter().find(|n| **n == key) {
+        if let Some(name) = OPTION_NAMES
+            .iter()
+            .chain(SESSION_VARIABLES)
+            .find(|n| **n == key)
+        {
             self.explicit.insert(name);
         }
         Ok(())
@@ -313,12 +366,33 @@ impl Options {
             "tls_ca" => self.session.tls_ca = Some(parse_text(key, value)?),
             "tls_cert" => self.session.tls_cert = Some(parse_text(key, value)?),
             "tls_key" => self.session.tls_key = Some(parse_text(key, value)?),
+            "client_found_rows" => self.session.client_found_rows = parse_bool(key, value)?,
+            "max_allowed_packet" => {
+                let n = parse_u64(key, value)?;
+                // 1 KiB to 1 GiB, the server's own bounds.
+                if n != 0 && !(1024..=1 << 30).contains(&n) {
+                    return Err(invalid(key, value, "0 (the default) or 1024 to 1073741824"));
+                }
+                self.session.max_allowed_packet = (n != 0).then_some(n);
+            }
+            "reject_read_only" => self.session.reject_read_only = parse_bool(key, value)?,
+            _ if SESSION_VARIABLES.contains(&key) => {
+                let v = parse_text(key, value)?;
+                if v.trim().is_empty() {
+                    return Err(invalid(key, value, "an SQL value such as 'UTC' or 100"));
+                }
+                let vars = &mut self.session.variables;
+                vars.retain(|(k, _)| k != key);
+                vars.push((key.to_string(), v));
+                vars.sort();
+            }
             _ => {
                 return Err(Error::new(
                     ErrorKind::InvalidOption,
                     format!(
-                        "unknown option {key:?}; known options: {}",
-                        OPTION_NAMES.join(", ")
+                        "unknown option {key:?}; known options: {}; session variables: {}",
+                        OPTION_NAMES.join(", "),
+                        SESSION_VARIABLES.join(", ")
                     ),
                 ))
             }
@@ -424,7 +498,8 @@ mod tests {
     #[test]
     fn every_listed_name_is_accepted() {
         let sample = |k: &str| match k {
-            "adaptive" => "true",
+            "adaptive" | "client_found_rows" | "reject_read_only" => "true",
+            "max_allowed_packet" => "1048576",
             "headroom" => "2",
             "on_conflict" => "reuse",
             "tls" => "disabled",

@@ -75,6 +75,13 @@ pub struct Connection {
     database: Option<CString>,
     charset: CString,
     init_sql: Option<String>,
+    /// `name = value, …` of the session variables, set with the tracking settings.
+    variables: String,
+    /// Close rather than reuse a connection that got a "read only" error.
+    reject_read_only: bool,
+    /// The client's packet limit, when the caller set one (named in "lost connection" errors:
+    /// that is how the client library reports a packet over it).
+    max_allowed_packet: Option<u64>,
     wait_timeout: Option<Duration>,
     label: String,
 }
@@ -97,6 +104,9 @@ fn cstring(s: &str, what: &str) -> Result<CString> {
         )
     })
 }
+
+/// `CLIENT_FOUND_ROWS`: affected rows of an UPDATE are the rows matched.
+const CLIENT_FOUND_ROWS: c_ulong = 2;
 
 /// Wipes the copy of the password the client library keeps in a connected handle (for its
 /// automatic reconnect and `mysql_change_user`, neither of which is used here).
@@ -228,8 +238,25 @@ impl Connection {
                 set_option(raw, *o, path.as_ptr().cast())?;
             }
             Self::set_tls(raw, se.tls)?;
+            if let Some(n) = se.max_allowed_packet {
+                if ffi::IS_MYSQL {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOption,
+                        "max_allowed_packet needs MariaDB Connector/C (linked: libmysqlclient)",
+                    ));
+                }
+                let n = n as c_ulong;
+                set_option(
+                    raw,
+                    opt::MARIADB_MAX_ALLOWED_PACKET,
+                    (&n as *const c_ulong).cast(),
+                )?;
+            }
         }
-        let flags = ffi::CLIENT_MULTI_RESULTS as c_ulong;
+        let mut flags = ffi::CLIENT_MULTI_RESULTS as c_ulong;
+        if se.client_found_rows {
+            flags |= CLIENT_FOUND_ROWS;
+        }
         // SAFETY: every pointer is a live NUL-terminated string or NULL; `raw` is valid.
         let connected = unsafe {
             sys::mysql_real_connect(
@@ -283,6 +310,14 @@ impl Connection {
             database,
             charset,
             init_sql: se.init_sql.clone(),
+            // Names are from a fixed list; values are SQL, as the caller wrote them.
+            variables: se
+                .variables
+                .iter()
+                .map(|(k, v)| format!(", SESSION {k} = {v}"))
+                .collect(),
+            reject_read_only: se.reject_read_only,
+            max_allowed_packet: se.max_allowed_packet,
             wait_timeout: None,
             label,
         };
@@ -356,9 +391,13 @@ impl Connection {
     fn setup_session(&mut self, names: bool) -> Result<()> {
         let sql = if names {
             // The charset name was checked to be [A-Za-z0-9_]+ by the options parser.
-            format!("SET NAMES {}, {TRACKING}", self.charset.to_string_lossy())
+            format!(
+                "SET NAMES {}, {TRACKING}{}",
+                self.charset.to_string_lossy(),
+                self.variables
+            )
         } else {
-            format!("SET {TRACKING}")
+            format!("SET {TRACKING}{}", self.variables)
         };
         self.query(&sql, &[])?;
         if let Some(sql) = self.init_sql.clone() {
@@ -404,7 +443,12 @@ impl Connection {
         // SAFETY: the handle is valid.
         let (errno, state, msg) = unsafe { last_error(self.raw()) };
         self.dirty = true;
-        if error_map::is_fatal(errno) || errno == 0 {
+        // 1290: the server runs with --read-only; 1792: a read-only transaction (a replica
+        // after a failover, with rejectReadOnly).
+        if error_map::is_fatal(errno)
+            || errno == 0
+            || (self.reject_read_only && matches!(errno, 1290 | 1792))
+        {
             self.broken = true;
         }
         let kind = if errno == 0 {
@@ -412,11 +456,16 @@ impl Connection {
         } else {
             error_map::query_kind(errno)
         };
-        let msg = if context.is_empty() {
+        let mut msg = if context.is_empty() {
             msg
         } else {
             format!("{context}: {msg}")
         };
+        if let (Some(limit), 2013 | 2020) = (self.max_allowed_packet, errno) {
+            msg.push_str(&format!(
+                " (a packet over max_allowed_packet={limit} ends the connection)"
+            ));
+        }
         Error::server(kind, errno, state, msg)
     }
 

@@ -9,6 +9,7 @@ use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
+use super::go_params::{self, Translated};
 use crate::{Error, ErrorKind, Options, PoolKey, Result};
 
 /// Where the server is.
@@ -361,7 +362,12 @@ impl Dsn {
         let dsn = Dsn::parse(dsn)?;
         let mut options = Options::default();
         for (k, v) in &dsn.options {
-            options.set(k, v).map_err(|e| e.context("in the DSN"))?;
+            match go_params::translate(k, v)? {
+                Translated::Native => options.set(k, v),
+                Translated::Options(pairs) => pairs.iter().try_for_each(|(k, v)| options.set(k, v)),
+                Translated::NoOp => Ok(()),
+            }
+            .map_err(|e| e.context("in the DSN"))?;
         }
         for (k, v) in overrides {
             options.set(k, v)?;
@@ -391,7 +397,8 @@ impl Dsn {
         let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
         let id = format!(
             "mysql|user={:?}|addr={:?}|db={:?}|charset={:?}|tls={}|tls_ca={:?}|tls_cert={:?}\
-             |tls_key={:?}|init_sql={:?}|pool_name={:?}|password_sha256={}",
+             |tls_key={:?}|init_sql={:?}|found_rows={}|max_packet={:?}|reject_ro={}\
+             |vars={:?}|pool_name={:?}|password_sha256={}",
             self.user,
             self.address,
             self.database,
@@ -401,6 +408,10 @@ impl Dsn {
             se.tls_cert,
             se.tls_key,
             se.init_sql,
+            se.client_found_rows,
+            se.max_allowed_packet,
+            se.reject_read_only,
+            se.variables,
             options.pool_name,
             hex
         );

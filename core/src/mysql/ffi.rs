@@ -27,6 +27,8 @@ pub(crate) mod opt {
     pub const SSL_KEY: u32 = sys::mysql_option::MYSQL_OPT_SSL_KEY as u32;
     pub const SSL_CERT: u32 = sys::mysql_option::MYSQL_OPT_SSL_CERT as u32;
     pub const SSL_CA: u32 = sys::mysql_option::MYSQL_OPT_SSL_CA as u32;
+    /// MariaDB only: `MYSQL_OPT_MAX_ALLOWED_PACKET` (unsigned long).
+    pub const MARIADB_MAX_ALLOWED_PACKET: u32 = 39;
     /// MySQL only: `MYSQL_OPT_SSL_MODE`.
     pub const SSL_MODE: u32 = if IS_MYSQL {
         sys::mysql_option::MYSQL_OPT_SSL_MODE as u32

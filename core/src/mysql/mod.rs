@@ -24,6 +24,7 @@ mod conn;
 mod dsn;
 mod error_map;
 mod ffi;
+mod go_params;
 mod manager;
 mod params;
 mod result;
