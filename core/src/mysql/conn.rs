@@ -612,7 +612,7 @@ impl Connection {
                 });
             }
             let failed = sys::mysql_errno(raw) != 0;
-            let err = failed.then(|| self.error("reading rows"));
+            let err = failed.then(|| self.error(""));
             sys::mysql_free_result(res);
             self.track(false);
             if let Some(e) = err {
