@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::Stats;
+use sha2::{Digest, Sha256};
+
+use crate::{PoolKey, Stats};
 
 /// Whether a metric only goes up or goes both ways.
 #[derive(Clone, Copy)]
@@ -212,27 +214,33 @@ fn number(v: f64) -> String {
 
 /// Renders `pools` (label, stats) in the Prometheus text format, one series per pool with a
 /// `pool` label. Labels are the registry's redacted ones, never a password.
-pub fn render(pools: &[(String, Stats)]) -> String {
+/// The series labels of a pool: `pool` is the readable target (`user@host:port/db`, plus
+/// `#pool_name`), `key` the first 8 hex digits of a SHA-256 of the whole pool key, so pools that
+/// differ only in session options (charset, TLS, `init_sql`, password) get series of their own.
+/// The key holds the password only as a hash, and `key` is a hash of it: nothing leaks.
+fn labels(key: &PoolKey) -> String {
+    let digest = Sha256::digest(key.id.as_bytes());
+    let short: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("pool=\"{}\",key=\"{short}\"", escape(&key.label))
+}
+
+/// The Prometheus text for `pools` (their keys and stats).
+pub fn render(pools: &[(PoolKey, Stats)]) -> String {
     let mut out = String::new();
-    let labels: Vec<String> = pools.iter().map(|(l, _)| escape(l)).collect();
+    let labels: Vec<String> = pools.iter().map(|(k, _)| labels(k)).collect();
     for m in METRICS {
         let _ = writeln!(out, "# HELP {} {}", m.name, m.help);
         let _ = writeln!(out, "# TYPE {} {}", m.name, m.kind.name());
-        for (label, (_, stats)) in labels.iter().zip(pools) {
-            let _ = writeln!(
-                out,
-                "{}{{pool=\"{label}\"}} {}",
-                m.name,
-                number((m.value)(stats))
-            );
+        for (labels, (_, stats)) in labels.iter().zip(pools) {
+            let _ = writeln!(out, "{}{{{labels}}} {}", m.name, number((m.value)(stats)));
         }
     }
     let name = "sharedpool_closed_by_reason_total";
     let _ = writeln!(out, "# HELP {name} Connections closed, by reason.");
     let _ = writeln!(out, "# TYPE {name} counter");
-    for (label, (_, stats)) in labels.iter().zip(pools) {
+    for (labels, (_, stats)) in labels.iter().zip(pools) {
         for (reason, v) in closed_by_reason(stats) {
-            let _ = writeln!(out, "{name}{{pool=\"{label}\",reason=\"{reason}\"}} {v}");
+            let _ = writeln!(out, "{name}{{{labels},reason=\"{reason}\"}} {v}");
         }
     }
     out
@@ -242,6 +250,22 @@ pub fn render(pools: &[(String, Stats)]) -> String {
 mod tests {
     use super::*;
 
+    fn key(id: &str, label: &str) -> PoolKey {
+        PoolKey {
+            id: id.into(),
+            label: label.into(),
+        }
+    }
+
+    /// The value of `name`'s series for the pool labelled `pool` (the `key` label skipped).
+    fn value(text: &str, name: &str, pool: &str) -> Option<f64> {
+        let prefix = format!("{name}{{pool=\"{pool}\",key=\"");
+        text.lines()
+            .find(|l| l.starts_with(&prefix))
+            .and_then(|l| l.rsplit_once(' '))
+            .and_then(|(_, v)| v.parse().ok())
+    }
+
     #[test]
     fn one_help_and_type_per_metric_one_series_per_pool() {
         let a = Stats {
@@ -250,7 +274,7 @@ mod tests {
             acquires_total: 7,
             ..Stats::default()
         };
-        let pools = vec![("a@h:3306/db".to_string(), a.clone()), ("b".to_string(), a)];
+        let pools = vec![(key("a", "a@h:3306/db"), a.clone()), (key("b", "b"), a)];
         let text = render(&pools);
         assert_eq!(
             text.matches("# TYPE sharedpool_acquires_total counter")
@@ -258,9 +282,14 @@ mod tests {
             1
         );
         assert_eq!(text.matches("# HELP sharedpool_max_size ").count(), 1);
-        assert!(text.contains("sharedpool_acquires_total{pool=\"a@h:3306/db\"} 7\n"));
-        assert!(text.contains("sharedpool_connections{pool=\"b\"} 3\n"));
-        assert!(text.contains("sharedpool_closed_by_reason_total{pool=\"b\",reason=\"idle\"} 0\n"));
+        assert_eq!(
+            value(&text, "sharedpool_acquires_total", "a@h:3306/db"),
+            Some(7.0)
+        );
+        assert_eq!(value(&text, "sharedpool_connections", "b"), Some(3.0));
+        assert!(text.lines().any(|l| l
+            .starts_with("sharedpool_closed_by_reason_total{pool=\"b\",key=\"")
+            && l.ends_with(",reason=\"idle\"} 0")));
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let (_, value) = line.rsplit_once(' ').unwrap();
             value.parse::<f64>().unwrap_or_else(|_| panic!("{line}"));
@@ -268,10 +297,35 @@ mod tests {
     }
 
     #[test]
+    fn pools_with_one_label_get_series_of_their_own() {
+        // Same target, other charset (or TLS, init_sql, password): other keys, one label.
+        let id_a = "mysql|user=\"app\"|charset=\"utf8mb4\"|password_sha256=00ff";
+        let id_b = "mysql|user=\"app\"|charset=\"latin1\"|password_sha256=00ff";
+        let text = render(&[
+            (key(id_a, "app@db:3306/x"), Stats::default()),
+            (key(id_b, "app@db:3306/x"), Stats::default()),
+        ]);
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("sharedpool_refs{"))
+            .collect();
+        assert_eq!(series.len(), 2, "{text}");
+        assert_ne!(series[0], series[1], "duplicate series");
+        for s in series {
+            let k = s.split("key=\"").nth(1).unwrap().split('"').next().unwrap();
+            assert!(
+                k.len() == 8 && k.chars().all(|c| c.is_ascii_hexdigit()),
+                "{s}"
+            );
+            assert!(!s.contains("charset") && !s.contains("00ff"), "{s}");
+        }
+    }
+
+    #[test]
     fn label_values_are_escaped() {
-        let text = render(&[("we\"ird\\la\nbel".to_string(), Stats::default())]);
+        let text = render(&[(key("k", "we\"ird\\la\nbel"), Stats::default())]);
         assert!(
-            text.contains("sharedpool_refs{pool=\"we\\\"ird\\\\la\\nbel\"} 0\n"),
+            text.contains("sharedpool_refs{pool=\"we\\\"ird\\\\la\\nbel\",key=\""),
             "{text}"
         );
     }

@@ -241,8 +241,8 @@ impl<M: ManageConnection> Registry<M> {
         }
     }
 
-    /// Snapshots of every live pool: its label and stats (with `refs`), sorted by label.
-    pub fn snapshot(&self) -> Vec<(String, Stats)> {
+    /// Snapshots of every live pool: its key and stats (with `refs`), sorted by label.
+    pub fn snapshot(&self) -> Vec<(PoolKey, Stats)> {
         let entries: Vec<_> = self.map.lock().values().cloned().collect();
         let mut out: Vec<_> = entries
             .iter()
@@ -253,10 +253,10 @@ impl<M: ManageConnection> Registry<M> {
                 };
                 let mut stats = pool.stats();
                 stats.refs = refs;
-                Some((e.key.label.clone(), stats))
+                Some((e.key.clone(), stats))
             })
             .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort_by(|a, b| (&a.0.label, &a.0.id).cmp(&(&b.0.label, &b.0.id)));
         out
     }
 

@@ -31,7 +31,7 @@ fn same_key_shares_one_pool_and_counts_refs() {
     assert_eq!(a.name(), "label-k");
     let snap = reg.snapshot();
     assert_eq!(snap.len(), 1);
-    assert_eq!((snap[0].0.as_str(), snap[0].1.refs), ("label-k", 2));
+    assert_eq!((snap[0].0.label.as_str(), snap[0].1.refs), ("label-k", 2));
 
     drop(a);
     assert_eq!(b.stats().refs, 1);
@@ -59,7 +59,7 @@ fn different_keys_get_different_pools() {
         .open(&key("b"), &opts, || Ok(FakeManager::new()))
         .unwrap();
     assert_eq!((a.stats().refs, b.stats().refs), (1, 1));
-    let labels: Vec<_> = reg.snapshot().into_iter().map(|(l, _)| l).collect();
+    let labels: Vec<_> = reg.snapshot().into_iter().map(|(k, _)| k.label).collect();
     assert_eq!(labels, vec!["label-a", "label-b"]);
 }
 
