@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::events::{self, Event};
 use crate::mysql::{Dsn, MysqlManager, Param, QueryResult};
 use crate::{ErrorKind, PoolConfig, PoolRef, Pooled, Registry, Result};
 
@@ -14,13 +15,16 @@ pub type MysqlPool = PoolRef<MysqlManager>;
 /// A borrowed MySQL connection.
 pub type MysqlPooled = Pooled<MysqlManager>;
 
+/// `CR_SERVER_GONE_ERROR`: the client could not send the command.
+const CR_SERVER_GONE_ERROR: u32 = 2006;
+
 static REGISTRY: LazyLock<Registry<MysqlManager>> = LazyLock::new(Registry::new);
 
-/// The server's `wait_timeout` per pool key, read once by a probe connect on the first open
-/// (inner `None`: the probe could not connect, nothing is clamped). Opens of a key take the
-/// key's cell for the probe and the registration, so only one probes and its connection
-/// seeds the pool.
-type Probed = Arc<Mutex<Option<Option<Duration>>>>;
+/// The server's `wait_timeout` per pool key, read by a probe connect on the first open of
+/// the key that reaches the server (`None` until then: an open that cannot reach it probes
+/// nothing and clamps nothing, the next open probes again). Opens of a key take the key's
+/// cell for the probe, so only one probes at a time.
+type Probed = Arc<Mutex<Option<Duration>>>;
 static WAIT_TIMEOUTS: LazyLock<Mutex<HashMap<String, Probed>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
@@ -50,60 +54,66 @@ fn clamp(config: &mut PoolConfig, wait_timeout: Duration) -> Vec<String> {
 /// `options` (same names) override them. Errors: `InvalidDsn`, `InvalidOption`,
 /// `ConfigConflict`, and connect errors when the first connect fails fast (`Auth`).
 ///
-/// The first open of a target connects once to read the server's `wait_timeout` (that
-/// connection becomes the pool's first); a wrong password fails here, at once.
+/// Until the server's `wait_timeout` is known for the target, an open connects once to read
+/// it and closes that connection at once (the pool opens its own, counted ones); a wrong
+/// password fails here, at once.
 pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
     let (dsn, mut opts) = Dsn::parse_with_options(dsn, options)?;
     let key = dsn.key(&opts);
-    let manager = MysqlManager::new(dsn, opts.clone())?;
+    let manager = MysqlManager::new(dsn.clone(), opts.clone())?;
     let cell = WAIT_TIMEOUTS
         .lock()
         .entry(key.id.clone())
         .or_default()
         .clone();
     let mut cached = cell.lock();
-    let mut seed = None;
-    let wait_timeout = match *cached {
-        Some(w) => w,
-        None => match manager.open() {
+    let mut probed = false;
+    if cached.is_none() {
+        match manager.open() {
+            // Dropped at once: a probe kept as the first member was invisible to the stats,
+            // to idle_timeout and lifetime, and handed out unpinged (issue 16).
             Ok(conn) => {
-                let w = conn.wait_timeout();
-                *cached = Some(w);
-                seed = Some(conn);
-                w
+                *cached = conn.wait_timeout();
+                probed = true;
             }
             Err(e) if e.kind() == ErrorKind::Auth => return Err(e),
-            Err(e) => {
-                log::warn!(
-                    "sharedpool: {}: could not read wait_timeout ({e}); idle_timeout and \
-                     max_lifetime are not checked against it",
-                    key.label
-                );
-                *cached = Some(None);
-                None
-            }
-        },
-    };
-    if let Some(w) = wait_timeout {
-        let changed = clamp(&mut opts.pool, w);
-        if !changed.is_empty() && seed.is_some() {
-            log::warn!(
-                "sharedpool: {}: the server's wait_timeout is {} s; clamped {}",
-                key.label,
-                w.as_secs(),
-                changed.join(", ")
-            );
+            Err(e) => events::emit(Event::Warning {
+                pool: key.label.clone(),
+                message: format!(
+                    "could not read wait_timeout ({e}); idle_timeout and max_lifetime are \
+                     not checked against it until an open reaches the server (each \
+                     connection still retires itself before its own wait_timeout)"
+                ),
+            }),
         }
     }
-    // The key's cell stays locked until the pool is registered: otherwise another first
-    // open could create the pool without the probe's connection, which would then be one
-    // connection over `max_size` for a moment.
-    let pool = REGISTRY.open(&key, &opts, move || {
-        Ok(match seed {
-            Some(conn) => manager.with_seed(conn),
-            None => manager,
-        })
-    });
+    let unclamped = opts.clone();
+    if let Some(w) = *cached {
+        let changed = clamp(&mut opts.pool, w);
+        if !changed.is_empty() && probed {
+            events::emit(Event::Warning {
+                pool: key.label.clone(),
+                message: format!(
+                    "the server's wait_timeout is {} s; clamped {}",
+                    w.as_secs(),
+                    changed.join(", ")
+                ),
+            });
+        }
+    }
+    // The key's cell stays locked until the pool is registered, so racing first opens agree
+    // on the clamp.
+    let mut pool = REGISTRY.open(&key, &opts, || Ok(manager));
+    if probed && opts.pool != unclamped.pool {
+        if let Err(e) = &pool {
+            if e.kind() == ErrorKind::ConfigConflict {
+                // A pool opened while the server was unreachable (unclamped) is still live:
+                // join it as it is; its connections still retire before their wait_timeout.
+                let manager = MysqlManager::new(dsn, unclamped.clone())?;
+                pool = REGISTRY.open(&key, &unclamped, || Ok(manager));
+            }
+        }
+    }
     drop(cached);
     pool
 }
@@ -116,9 +126,19 @@ pub fn metrics_text() -> String {
 impl PoolRef<MysqlManager> {
     /// Runs one statement on a connection borrowed for it (waiting up to the pool's
     /// `acquire_timeout`) and returns the connection before returning the result.
+    ///
+    /// When the statement could not even be sent (`CR_SERVER_GONE_ERROR`, 2006: the
+    /// connection was found dead on write, so the server never saw it), it is retried once
+    /// on another connection. A connection lost while waiting for the answer (2013) is not
+    /// retried: the statement may have run.
     pub fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<QueryResult> {
-        let mut conn = self.acquire()?;
-        conn.query(sql, params)
+        let first = self.acquire()?.query(sql, params);
+        match first {
+            Err(e) if e.server_errno() == CR_SERVER_GONE_ERROR => {
+                self.acquire()?.query(sql, params)
+            }
+            r => r,
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_uint, c_ulong, c_void};
 use std::ptr::NonNull;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::dsn::{Address, Dsn};
 use super::error_map;
@@ -75,6 +75,8 @@ pub struct Connection {
     charset: CString,
     init_sql: Option<String>,
     wait_timeout: Option<Duration>,
+    /// When the last command was sent (the server's idle clock for `wait_timeout`).
+    last_sent: Instant,
     label: String,
 }
 
@@ -264,6 +266,7 @@ impl Connection {
             charset,
             init_sql: se.init_sql.clone(),
             wait_timeout: None,
+            last_sent: Instant::now(),
             label,
         };
         conn.setup_session(false)
@@ -377,6 +380,28 @@ impl Connection {
         self.broken
     }
 
+    /// Has it been idle for 90 % of its session's `wait_timeout` (so the server closes it or
+    /// is about to)? Each connection carries its own clamp, whatever the pool options say.
+    pub fn near_wait_timeout(&self) -> bool {
+        self.wait_timeout
+            .is_some_and(|w| self.last_sent.elapsed() >= w.mul_f64(0.9))
+    }
+
+    /// A cheap check, no round trip: not broken, not near its `wait_timeout`, and its socket
+    /// has neither been closed by the server nor received anything unasked (an error packet
+    /// the server sends before closing, e.g. on KILL or a timeout). Marks it broken if not.
+    pub fn is_alive(&mut self) -> bool {
+        if self.broken {
+            return false;
+        }
+        let dead = self.near_wait_timeout()
+            || ffi::socket(self.raw()).is_some_and(|fd| ffi::peek(fd) == ffi::Peek::Dead);
+        if dead {
+            self.broken = true;
+        }
+        !dead
+    }
+
     /// An error from the handle's last call; marks the connection broken when fatal, and
     /// dirty: an ERR packet carries no session data, and the statement may have changed some
     /// state before failing.
@@ -452,6 +477,7 @@ impl Connection {
         if may_change_session_unseen(sql.as_bytes()) {
             self.dirty = true;
         }
+        self.last_sent = Instant::now();
         // SAFETY: `bound` is a buffer of `len` bytes; the handle is valid.
         let rc =
             unsafe { sys::mysql_real_query(raw, bound.as_ptr().cast(), bound.len() as c_ulong) };
@@ -607,6 +633,17 @@ impl Connection {
     pub fn ping(&mut self) -> Result<()> {
         ffi::ensure_thread();
         self.check_usable()?;
+        if self.near_wait_timeout() {
+            self.broken = true;
+            return Err(Error::new(
+                ErrorKind::ConnectionLost,
+                format!(
+                    "the connection to {} was idle past 90 % of its wait_timeout",
+                    self.label
+                ),
+            ));
+        }
+        self.last_sent = Instant::now();
         // SAFETY: the handle is valid.
         if unsafe { sys::mysql_ping(self.raw()) } != 0 {
             let e = self.error("ping");
@@ -642,6 +679,7 @@ impl Connection {
     /// `mysql_reset_connection`, then the DSN's database, charset, tracking and `init_sql`.
     fn full_reset(&mut self) -> Result<()> {
         let raw = self.raw();
+        self.last_sent = Instant::now();
         // SAFETY: the handle is valid and idle.
         if unsafe { sys::mysql_reset_connection(raw) } != 0 {
             let e = self.error("mysql_reset_connection");

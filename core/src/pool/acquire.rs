@@ -71,14 +71,19 @@ impl<M: ManageConnection> Shared<M> {
                 now = Instant::now();
                 continue;
             }
-            if now.saturating_duration_since(idle.since) < self.config.validation_idle {
-                return Ok(self.hand_out(st, idle.conn, how, start));
-            }
-            // Idle for long: ping it outside the lock.
+            // Check it outside the lock: a cheap look at the socket when used recently, a
+            // ping after a long idle.
             drop(st);
+            let fresh = now.saturating_duration_since(idle.since) < self.config.validation_idle;
             let mut conn = idle.conn;
-            let valid = catch_unwind(AssertUnwindSafe(|| self.manager.validate(&mut conn.raw)))
-                .is_ok_and(|r| r.is_ok());
+            let valid = catch_unwind(AssertUnwindSafe(|| {
+                if fresh {
+                    self.manager.is_alive(&mut conn.raw)
+                } else {
+                    self.manager.validate(&mut conn.raw).is_ok()
+                }
+            }))
+            .unwrap_or(false);
             st = self.state.lock();
             if valid && !st.closed {
                 return Ok(self.hand_out(st, conn, how, start));
