@@ -14,16 +14,31 @@ use super::result::{Column, QueryResult};
 use crate::{Error, ErrorKind, Options, Result, TlsMode};
 
 /// Turns on the trackers reuse depends on: `state_change` reports any session change
-/// (variables, user variables, temporary tables, prepared statements, …), `schema` the current
-/// database, and `CHARACTERISTICS` the transaction state string (`T_______` while one is open)
-/// plus pending `SET TRANSACTION` characteristics.
-const TRACKING: &str = "SESSION session_track_state_change=ON, session_track_schema=ON, \
-     session_track_transaction_info='CHARACTERISTICS'";
+/// (variables, user variables, temporary tables, prepared statements, …) and `schema` the
+/// current database.
+///
+/// With libmysqlclient, `CHARACTERISTICS` also reports the transaction state string
+/// (`T_______` while one is open) and pending `SET TRANSACTION` characteristics. MariaDB
+/// Connector/C reads no tracking data after a result set, only the status flags, and the
+/// transaction tracker raises `SESSION_STATE_CHANGED` on a result set inside a transaction
+/// (`S`: a result set was sent), which can't be told from a real change there: so it stays
+/// off, the open transaction comes from `SERVER_STATUS_IN_TRANS`, and what only it reported
+/// (`LOCK TABLES`, one-shot `SET TRANSACTION`) is matched in the statement text.
+fn tracking() -> &'static str {
+    if ffi::IS_MYSQL {
+        "SESSION session_track_state_change=ON, session_track_schema=ON, \
+         session_track_transaction_info='CHARACTERISTICS'"
+    } else {
+        "SESSION session_track_state_change=ON, session_track_schema=ON, \
+         session_track_transaction_info=OFF"
+    }
+}
 
-/// Session changes a result-set statement can make that MariaDB reports neither in session
-/// tracking nor in the status flags: user variables assigned in a `SELECT` (`:=`,
-/// `INTO @var`), named locks (`GET_LOCK`) and `LAST_INSERT_ID(expr)`. Matching is textual and conservative (a
-/// false hit costs one reset).
+/// Session changes that MariaDB reports neither in session tracking nor in the status flags
+/// (with the transaction tracker off, see [`tracking`]): user variables assigned in a
+/// `SELECT` (`:=`, `INTO @var`), named locks (`GET_LOCK`), `LAST_INSERT_ID(expr)`, table
+/// locks (`LOCK TABLES`, `FLUSH … READ LOCK`, `BACKUP LOCK`) and one-shot `SET TRANSACTION`.
+/// Matching is textual and conservative (a false hit costs one reset).
 fn may_change_session_unseen(sql: &[u8]) -> bool {
     /// Is the first non-blank byte from `at` one that `pred` accepts?
     fn next_is(sql: &[u8], at: usize, pred: impl Fn(u8) -> bool) -> bool {
@@ -39,7 +54,26 @@ fn may_change_session_unseen(sql: &[u8]) -> bool {
             .filter(move |(_, w)| w.eq_ignore_ascii_case(needle))
             .map(move |(i, _)| i + needle.len())
     }
-    ends(sql, b":=").next().is_some()
+    /// Does the statement start with these words (blanks between them)?
+    fn starts(sql: &[u8], words: &[&[u8]]) -> bool {
+        let mut rest = sql;
+        for w in words {
+            rest = rest.trim_ascii_start();
+            if rest.len() < w.len() || !rest[..w.len()].eq_ignore_ascii_case(w) {
+                return false;
+            }
+            rest = &rest[w.len()..];
+            if rest.first().is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+                return false;
+            }
+        }
+        true
+    }
+    starts(sql, &[b"LOCK"])
+        || starts(sql, &[b"FLUSH"])
+        || starts(sql, &[b"BACKUP", b"LOCK"])
+        || starts(sql, &[b"SET", b"TRANSACTION"])
+        || ends(sql, b":=").next().is_some()
         || ends(sql, b"GET_LOCK").next().is_some()
         || ends(sql, b"INTO").any(|end| next_is(sql, end, |c| c == b'@'))
         || ends(sql, b"LAST_INSERT_ID(").any(|end| next_is(sql, end, |c| c != b')'))
@@ -339,9 +373,13 @@ impl Connection {
     fn setup_session(&mut self, names: bool) -> Result<()> {
         let sql = if names {
             // The charset name was checked to be [A-Za-z0-9_]+ by the options parser.
-            format!("SET NAMES {}, {TRACKING}", self.charset.to_string_lossy())
+            format!(
+                "SET NAMES {}, {}",
+                self.charset.to_string_lossy(),
+                tracking()
+            )
         } else {
-            format!("SET {TRACKING}")
+            format!("SET {}", tracking())
         };
         self.query(&sql, &[])?;
         if let Some(sql) = self.init_sql.clone() {
@@ -586,8 +624,7 @@ impl Connection {
         if let Some(st) = status {
             self.in_transaction = st & (status::IN_TRANS | status::IN_TRANS_READONLY) != 0;
             if !ok_packet {
-                // The flag is also set when only the transaction state moved (any statement
-                // inside a transaction); it can't be told apart here, so count it as dirty.
+                // With the transaction tracker off (MariaDB), the flag means a real change.
                 if st & status::SESSION_STATE_CHANGED != 0 {
                     self.dirty = true;
                 }
@@ -735,6 +772,12 @@ mod tests {
             "SELECT 1 INTO @v",
             "SELECT a FROM t LIMIT 1 into   @v",
             "SELECT LAST_INSERT_ID( 5 )",
+            "LOCK TABLES t READ",
+            " lock table t write",
+            "FLUSH TABLES WITH READ LOCK",
+            "BACKUP LOCK t",
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            "set  transaction read only",
         ] {
             assert!(unseen(sql.as_bytes()), "{sql}");
         }
@@ -743,6 +786,10 @@ mod tests {
             "SELECT LAST_INSERT_ID()",
             "INSERT INTO t VALUES (1)",
             "SELECT @@time_zone",
+            "SELECT * FROM t FOR UPDATE",
+            "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+            "SELECT * FROM locks",
+            "UNLOCK TABLES",
         ] {
             assert!(!unseen(sql.as_bytes()), "{sql}");
         }
