@@ -7,7 +7,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::events::{self, Event};
-use crate::mysql::{Dsn, MysqlManager, Param, QueryResult};
+use crate::mysql::{rounded_timeouts, Dsn, MysqlManager, Param, QueryResult};
 use crate::{ErrorKind, PoolConfig, PoolRef, Pooled, Registry, Result};
 
 /// A counted reference to a shared MySQL pool.
@@ -20,11 +20,17 @@ const CR_SERVER_GONE_ERROR: u32 = 2006;
 
 static REGISTRY: LazyLock<Registry<MysqlManager>> = LazyLock::new(Registry::new);
 
-/// The server's `wait_timeout` per pool key, read by a probe connect on the first open of
-/// the key that reaches the server (`None` until then: an open that cannot reach it probes
-/// nothing and clamps nothing, the next open probes again). Opens of a key take the key's
-/// cell for the probe, so only one probes at a time.
-type Probed = Arc<Mutex<Option<Duration>>>;
+/// What opens of one pool key learnt: the server's `wait_timeout`, read by a probe connect on
+/// the first open that reaches the server (`None` until then: an open that cannot reach it
+/// clamps nothing, the next open probes again), and whether the rounding of its timeouts was
+/// reported. Opens of a key take the key's cell, so only one probes at a time.
+#[derive(Default)]
+struct KeyState {
+    wait_timeout: Option<Duration>,
+    rounding_reported: bool,
+}
+
+type Probed = Arc<Mutex<KeyState>>;
 static WAIT_TIMEOUTS: LazyLock<Mutex<HashMap<String, Probed>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
@@ -67,13 +73,26 @@ pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
         .or_default()
         .clone();
     let mut cached = cell.lock();
+    if !cached.rounding_reported {
+        cached.rounding_reported = true;
+        let rounded = rounded_timeouts(&opts.pool);
+        if !rounded.is_empty() {
+            events::emit(Event::Warning {
+                pool: key.label.clone(),
+                message: format!(
+                    "the client library takes whole seconds: rounded up {}",
+                    rounded.join(", ")
+                ),
+            });
+        }
+    }
     let mut probed = false;
-    if cached.is_none() {
+    if cached.wait_timeout.is_none() {
         match manager.open() {
             // Dropped at once: a probe kept as the first member was invisible to the stats,
             // to idle_timeout and lifetime, and handed out unpinged (issue 16).
             Ok(conn) => {
-                *cached = conn.wait_timeout();
+                cached.wait_timeout = conn.wait_timeout();
                 probed = true;
             }
             Err(e) if e.kind() == ErrorKind::Auth => return Err(e),
@@ -88,7 +107,7 @@ pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
         }
     }
     let unclamped = opts.clone();
-    if let Some(w) = *cached {
+    if let Some(w) = cached.wait_timeout {
         let changed = clamp(&mut opts.pool, w);
         if !changed.is_empty() && probed {
             events::emit(Event::Warning {

@@ -7,6 +7,7 @@ mod mysql_common;
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use sharedpool::events::Event;
 use sharedpool::mysql::{Connection, Dsn};
 
 use mysql_common::{admin, dsn_with, scalar, sp_connections};
@@ -56,7 +57,11 @@ fn the_probe_connection_is_not_kept_and_the_first_borrow_after_wait_timeout_work
     let mut c = pool.acquire().unwrap();
     assert_eq!(scalar(&mut c, "SELECT 1").as_deref(), Some("1"));
     assert_eq!(pool.stats().total, 1);
-    assert_eq!(sp_connections(&mut watcher), 2, "the guard's and the pool's");
+    assert_eq!(
+        sp_connections(&mut watcher),
+        2,
+        "the guard's and the pool's"
+    );
 }
 
 #[test]
@@ -132,4 +137,38 @@ fn an_unknown_wait_timeout_is_probed_again_on_a_later_open() {
     assert_eq!(c.config().idle_timeout, Duration::from_secs(25920));
     assert_eq!(c.stats().refs, 1);
     admin.query("DROP TABLE sp.deadconn_flag", &[]).unwrap();
+}
+
+#[test]
+fn the_clamp_and_rounded_timeouts_are_reported_through_the_event_sink() {
+    let _serial = SERIAL.lock();
+    let seen: &'static std::sync::Mutex<Vec<Event>> = Box::leak(Box::default());
+    sharedpool::events::set_sink(Box::new(move |e| seen.lock().unwrap().push(e.clone())));
+    let url = dsn_with("pool_name=deadconn_events&idle_timeout_ms=0&read_timeout_ms=100");
+    let init = [("init_sql", "SET SESSION wait_timeout = 60")];
+    let pool = sharedpool::open(&url, &init).unwrap();
+    let again = sharedpool::open(&url, &init).unwrap();
+    sharedpool::events::clear_sink();
+    let warnings: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, Event::Warning { .. }) && e.pool() == pool.key().label)
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        2,
+        "once each, not again on the second open: {warnings:?}"
+    );
+    assert!(
+        warnings[0].contains("read_timeout_ms 100 -> 1000"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].contains("wait_timeout is 60 s") && warnings[1].contains("idle_timeout_ms"),
+        "{warnings:?}"
+    );
+    assert!(warnings.iter().all(|w| !w.contains("sp-secret")));
+    assert_eq!(again.stats().refs, 2);
 }

@@ -208,7 +208,8 @@ fn committed_transactions_are_clean_and_open_ones_cost_one_rollback() {
         c.query("SELECT 1", &[]).unwrap();
         c.query("SELECT COUNT(*) FROM sp.txn", &[]).unwrap();
         if !begin.ends_with("READ ONLY") {
-            c.query("SELECT * FROM sp.txn LIMIT 1 FOR UPDATE", &[]).unwrap();
+            c.query("SELECT * FROM sp.txn LIMIT 1 FOR UPDATE", &[])
+                .unwrap();
         }
         assert!(c.needs_reset(), "{begin}: open");
         c.query(end, &[]).unwrap();

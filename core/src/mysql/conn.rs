@@ -63,7 +63,10 @@ fn may_change_session_unseen(sql: &[u8]) -> bool {
                 return false;
             }
             rest = &rest[w.len()..];
-            if rest.first().is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+            if rest
+                .first()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            {
                 return false;
             }
         }
@@ -119,9 +122,24 @@ pub struct Connection {
 // `Connection` is not `Sync`, and every method takes `&mut self`.
 unsafe impl Send for Connection {}
 
+/// The client library's timeouts are whole seconds: `d` rounded up (at least 1 s).
 fn secs(d: Duration) -> c_uint {
     let s = d.as_millis().div_ceil(1000).max(1);
     s.min(u128::from(c_uint::MAX)) as c_uint
+}
+
+/// The `*_timeout_ms` options that are not whole seconds, as `name ms -> ms` (what they are
+/// rounded up to).
+pub fn rounded_timeouts(p: &crate::PoolConfig) -> Vec<String> {
+    [
+        ("connect_timeout_ms", p.connect_timeout),
+        ("read_timeout_ms", p.read_timeout),
+        ("write_timeout_ms", p.write_timeout),
+    ]
+    .into_iter()
+    .filter(|(_, d)| d.as_millis() % 1000 != 0)
+    .map(|(name, d)| format!("{name} {} -> {}", d.as_millis(), u128::from(secs(d)) * 1000))
+    .collect()
 }
 
 fn cstring(s: &str, what: &str) -> Result<CString> {
