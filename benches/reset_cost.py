@@ -43,7 +43,11 @@ BORROWERS = {
     "txn_read": ("BEGIN; SELECT 1; COMMIT", 3),
     "pep249": ('cursor.execute("SELECT 1"); fetchall(); commit()', 2),
 }
-STATEMENTS = {"read": ["SELECT 1"], "set_var": ["SET @sp_bench = 1"], "txn_read": ["BEGIN", "SELECT 1", "COMMIT"]}
+STATEMENTS = {
+    "read": ["SELECT 1"],
+    "set_var": ["SET @sp_bench = 1"],
+    "txn_read": ["BEGIN", "SELECT 1", "COMMIT"],
+}
 
 
 def target() -> dict:
@@ -68,7 +72,7 @@ def target() -> dict:
 Borrow = Callable[[str], None]
 
 
-def dbapi_select1(conn) -> None:  # noqa: ANN001 - any PEP 249 connection
+def dbapi_select1(conn) -> None:
     """The PEP 249 borrower on an open DB-API connection: one read, then commit."""
     cur = conn.cursor()
     cur.execute("SELECT 1")
