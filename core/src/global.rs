@@ -61,8 +61,8 @@ fn clamp(config: &mut PoolConfig, wait_timeout: Duration) -> Vec<String> {
 /// `ConfigConflict`, and connect errors when the first connect fails fast (`Auth`).
 ///
 /// Until the server's `wait_timeout` is known for the target, an open connects once to read
-/// it and closes that connection at once (the pool opens its own, counted ones); a wrong
-/// password fails here, at once.
+/// it; that connection joins the pool as an ordinary member (or closes if the pool is full).
+/// A wrong password fails here, at once.
 pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
     let (dsn, mut opts) = Dsn::parse_with_options(dsn, options)?;
     let key = dsn.key(&opts);
@@ -86,14 +86,12 @@ pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
             });
         }
     }
-    let mut probed = false;
+    let mut probe = None;
     if cached.wait_timeout.is_none() {
         match manager.open() {
-            // Dropped at once: a probe kept as the first member was invisible to the stats,
-            // to idle_timeout and lifetime, and handed out unpinged (issue 16).
             Ok(conn) => {
                 cached.wait_timeout = conn.wait_timeout();
-                probed = true;
+                probe = Some(conn);
             }
             Err(e) if e.kind() == ErrorKind::Auth => return Err(e),
             Err(e) => events::emit(Event::Warning {
@@ -109,7 +107,7 @@ pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
     let unclamped = opts.clone();
     if let Some(w) = cached.wait_timeout {
         let changed = clamp(&mut opts.pool, w);
-        if !changed.is_empty() && probed {
+        if !changed.is_empty() && probe.is_some() {
             events::emit(Event::Warning {
                 pool: key.label.clone(),
                 message: format!(
@@ -123,7 +121,7 @@ pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
     // The key's cell stays locked until the pool is registered, so racing first opens agree
     // on the clamp.
     let mut pool = REGISTRY.open(&key, &opts, || Ok(manager));
-    if probed && opts.pool != unclamped.pool {
+    if probe.is_some() && opts.pool != unclamped.pool {
         if let Err(e) = &pool {
             if e.kind() == ErrorKind::ConfigConflict {
                 // A pool opened while the server was unreachable (unclamped) is still live:
@@ -134,6 +132,12 @@ pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
         }
     }
     drop(cached);
+    if let (Ok(pool), Some(conn)) = (&pool, probe) {
+        // An ordinary member through the pool's books (counted, aged, checked before
+        // hand-out), or closed when the pool is full. Issue 16: kept aside as the first
+        // connection, it was invisible to the stats and handed out unchecked.
+        drop(pool.adopt(conn));
+    }
     pool
 }
 
