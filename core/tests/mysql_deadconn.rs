@@ -55,7 +55,11 @@ fn the_probe_connection_is_counted_and_the_first_borrow_after_wait_timeout_works
     let mut c = pool.acquire().unwrap();
     assert_eq!(scalar(&mut c, "SELECT 1").as_deref(), Some("1"));
     assert_eq!(pool.stats().total, 1);
-    assert_eq!(sp_connections(&mut watcher), 2, "the guard's and the pool's");
+    assert_eq!(
+        sp_connections(&mut watcher),
+        2,
+        "the guard's and the pool's"
+    );
 }
 
 #[test]
