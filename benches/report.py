@@ -569,7 +569,9 @@ def reset_cost(rep: Report) -> None:
         return
     rep.add(
         f"\n{doc['what']}; {doc['borrows']} borrows a run, {doc['reps']} runs, one borrower at a time on a "
-        "warm pool. `read` runs `SELECT 1`; `set_var` runs `SET @sp_bench = 1`. Source: `benches/reset_cost.py`.\n"
+        "warm pool. `read` runs `SELECT 1`; `set_var` runs `SET @sp_bench = 1`; `txn_read` runs "
+        '`BEGIN; SELECT 1; COMMIT`; `pep249` runs `cursor.execute("SELECT 1")`, `fetchall()`, `commit()` on a '
+        "DB-API connection (extra: beyond that SELECT and COMMIT). Source: `benches/reset_cost.py`.\n"
     )
     rows = []
     for r in doc["rows"]:

@@ -3,8 +3,11 @@
 
     tests/mariadb.sh run python benches/reset_cost.py --out benches/results/reset_cost.json [--quick]
 
-Two borrowers: one that only reads (``SELECT 1``) and one that changes its session
-(``SET @sp_bench = 1``). Each borrows N times, one at a time, from a warm pool of each kind:
+Four borrowers: one that only reads (``SELECT 1``), one that changes its session
+(``SET @sp_bench = 1``), one that reads in a transaction (``BEGIN; SELECT 1; COMMIT``) and one
+that takes the PEP 249 path (a DB-API connection with autocommit off: ``cursor.execute("SELECT
+1")``, ``fetchall()``, ``commit()``, ``close()``; the C ABI has none). Each borrows N times, one
+at a time, from a warm pool of each kind:
 
   - SQLAlchemy ``QueuePool`` over PyMySQL (``engine.connect()``; default reset: rollback on return);
   - mysql-connector-python ``MySQLConnectionPool`` (default ``pool_reset_session=True``);
@@ -14,7 +17,8 @@ Two borrowers: one that only reads (``SELECT 1``) and one that changes its sessi
 The server counts what arrives: the general query log (table) records every statement with its
 thread, and ``Com_admin_commands`` counts what the log leaves out (COM_PING and
 COM_RESET_CONNECTION). Round trips per borrow = (logged commands + admin commands) / N; the
-extra ones are those beyond the borrower's own statement.
+extra ones are those beyond the borrower's own statements (1, 1, 3, and 2 for the PEP 249 path:
+the SELECT and the COMMIT; a driver that sends BEGIN pays it as an extra).
 """
 
 from __future__ import annotations
@@ -32,7 +36,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BORROWERS = {"read": "SELECT 1", "set_var": "SET @sp_bench = 1"}
+# Borrower kind -> (what it runs, its own round trips).
+BORROWERS = {
+    "read": ("SELECT 1", 1),
+    "set_var": ("SET @sp_bench = 1", 1),
+    "txn_read": ("BEGIN; SELECT 1; COMMIT", 3),
+    "pep249": ('cursor.execute("SELECT 1"); fetchall(); commit()', 2),
+}
+STATEMENTS = {
+    "read": ["SELECT 1"],
+    "set_var": ["SET @sp_bench = 1"],
+    "txn_read": ["BEGIN", "SELECT 1", "COMMIT"],
+}
 # Connect, read and write timeouts of every connection, in seconds (the drivers' defaults wait
 # forever): a contender that stalls fails instead of hanging the run.
 TIMEOUT_S = 10
@@ -56,8 +71,18 @@ def target() -> dict:
     }
 
 
-# A contender: make(t) -> (borrow(sql), close).
+# A contender: make(t) -> (borrow(kind), close); borrow raises NotImplementedError for a kind it
+# has no path for.
 Borrow = Callable[[str], None]
+
+
+def dbapi_select1(conn) -> None:
+    """The PEP 249 borrower on an open DB-API connection: one read, then commit."""
+    cur = conn.cursor()
+    cur.execute("SELECT 1")
+    cur.fetchall()
+    cur.close()
+    conn.commit()
 
 
 def sqlalchemy_pymysql(t: dict) -> tuple[Borrow, Callable[[], None]]:
@@ -73,9 +98,17 @@ def sqlalchemy_pymysql(t: dict) -> tuple[Borrow, Callable[[], None]]:
     )
     engine = sqlalchemy.create_engine(url, pool_size=8, max_overflow=0, connect_args=PYMYSQL_TIMEOUTS)
 
-    def borrow(sql: str) -> None:
+    def borrow(kind: str) -> None:
+        if kind == "pep249":
+            raw = engine.raw_connection()  # the pool's DB-API connection
+            dbapi_select1(raw)
+            raw.close()
+            return
         with engine.connect() as c:
-            c.exec_driver_sql(sql).fetchall() if sql.startswith("SELECT") else c.exec_driver_sql(sql)
+            for sql in STATEMENTS[kind]:
+                r = c.exec_driver_sql(sql)
+                if r.returns_rows:
+                    r.fetchall()
 
     return borrow, engine.dispose
 
@@ -94,13 +127,17 @@ def mysql_connector_pool(t: dict) -> tuple[Borrow, Callable[[], None]]:
         connection_timeout=TIMEOUT_S,  # the socket timeout: connect and every read/write
     )
 
-    def borrow(sql: str) -> None:
+    def borrow(kind: str) -> None:
         c = pool.get_connection()
-        cur = c.cursor()
-        cur.execute(sql)
-        if cur.with_rows:
-            cur.fetchall()
-        cur.close()
+        if kind == "pep249":
+            dbapi_select1(c)
+        else:
+            cur = c.cursor()
+            for sql in STATEMENTS[kind]:
+                cur.execute(sql)
+                if cur.with_rows:
+                    cur.fetchall()
+            cur.close()
         c.close()  # back to the pool, reset_session=True by default
 
     return borrow, lambda: None
@@ -152,12 +189,17 @@ def sharedpool_cabi(t: dict) -> tuple[Borrow, Callable[[], None]]:
     pool = c.check(lib.sp_pool_open(t["dsn"].encode(), opts, ctypes.byref(e)), e, "sp_pool_open")
     lib.sp_options_free(opts)
 
-    def borrow(sql: str) -> None:
+    def borrow(kind: str) -> None:
+        if kind == "pep249":
+            raise NotImplementedError("the C ABI has no PEP 249 path")
         conn = c.check(lib.sp_pool_acquire(pool, -1, ctypes.byref(e)), e, "sp_pool_acquire")
-        r = lib.sp_conn_query(conn, sql.encode(), None, 0, ctypes.byref(e))
-        lib.sp_result_free(r)
-        lib.sp_conn_release(conn)
-        c.check(r, e, "sp_conn_query")
+        try:
+            for sql in STATEMENTS[kind]:
+                r = lib.sp_conn_query(conn, sql.encode(), None, 0, ctypes.byref(e))
+                lib.sp_result_free(r)
+                c.check(r, e, "sp_conn_query")
+        finally:
+            lib.sp_conn_release(conn)
 
     return borrow, lambda: lib.sp_pool_release(pool)
 
@@ -167,11 +209,20 @@ def sharedpool_python(t: dict) -> tuple[Borrow, Callable[[], None]]:
 
     pool = sharedpool.open(t["dsn"], max_size=8, pool_name="bench-reset-cost-py")
 
-    def borrow(sql: str) -> None:
-        if sql.startswith("SELECT"):
-            pool.query(sql)
+    def borrow(kind: str) -> None:
+        if kind == "pep249":
+            conn = pool.connection()
+            dbapi_select1(conn)
+            conn.close()
+        elif kind == "read":
+            pool.query("SELECT 1")
+        elif kind == "set_var":
+            pool.execute("SET @sp_bench = 1")
         else:
-            pool.execute(sql)
+            with pool.connection() as conn:
+                conn.autocommit = True  # the borrower sends its own BEGIN/COMMIT
+                for sql in STATEMENTS[kind]:
+                    conn.execute(sql)
 
     return borrow, pool.close
 
@@ -228,18 +279,18 @@ class Server:
         return logged, admin
 
 
-def measure(server: Server, borrow: Borrow, sql: str, n: int) -> dict:
+def measure(server: Server, borrow: Borrow, kind: str, n: int) -> dict:
     for _ in range(3):  # warm: connections open, first-use statements out of the way
-        borrow(sql)
+        borrow(kind)
     time.sleep(0.05)
     admin_before = server.start()
     for _ in range(n):
-        borrow(sql)
+        borrow(kind)
     logged, admin = server.stop(admin_before)
     commands = sum(logged.values()) + admin
     return {
         "round_trips_per_borrow": commands / n,
-        "extra_per_borrow": commands / n - 1,
+        "extra_per_borrow": commands / n - BORROWERS[kind][1],
         "logged": dict(logged.most_common(8)),
         "admin_commands": admin,
     }
@@ -264,8 +315,12 @@ def main() -> None:
             failed.append({"contender": name, "error": f"{type(e).__name__}: {e}"})
             continue
         try:
-            for kind, sql in BORROWERS.items():
-                samples = [measure(server, borrow, sql, n) for _ in range(reps)]
+            for kind, (sql, _own) in BORROWERS.items():
+                try:
+                    borrow(kind)
+                except NotImplementedError:
+                    continue
+                samples = [measure(server, borrow, kind, n) for _ in range(reps)]
                 extra = [s["extra_per_borrow"] for s in samples]
                 row = {
                     "contender": name,
@@ -280,7 +335,7 @@ def main() -> None:
                 }
                 rows.append(row)
                 print(
-                    f"reset_cost: {name:<58} {kind:<8} extra round trips/borrow {row['extra_median']:.2f}"
+                    f"reset_cost: {name:<58} {kind:<9} extra round trips/borrow {row['extra_median']:.2f}"
                     f"  ({', '.join(f'{k} ×{v}' for k, v in samples[-1]['logged'].items())};"
                     f" admin ×{samples[-1]['admin_commands']})",
                     file=sys.stderr,

@@ -1,4 +1,4 @@
-//! Pool events (acquire timeout, connect failure, leak suspected, pool closed): always logged
+//! Pool events (acquire timeout, connect failure, leak suspected, warning, pool closed): always logged
 //! through the `log` crate (target `sharedpool`), and passed to one pluggable sink the
 //! bindings can route into their own logging.
 
@@ -34,6 +34,14 @@ pub enum Event {
         /// How long it had been held, in milliseconds.
         held_ms: u64,
     },
+    /// A setting was adjusted or could not be checked (the `wait_timeout` clamp, timeouts
+    /// rounded to whole seconds).
+    Warning {
+        /// The pool's redacted label.
+        pool: String,
+        /// What was changed or not checked, and why.
+        message: String,
+    },
     /// The pool closed.
     PoolClosed {
         /// The pool's redacted label.
@@ -56,6 +64,7 @@ impl Event {
             Event::AcquireTimeout { pool, .. }
             | Event::ConnectFailed { pool, .. }
             | Event::LeakSuspected { pool, .. }
+            | Event::Warning { pool, .. }
             | Event::PoolClosed { pool } => pool,
         }
     }
@@ -76,6 +85,7 @@ impl fmt::Display for Event {
                 f,
                 "pool {pool}: connection held by {borrower} for {held_ms} ms, possible leak"
             ),
+            Event::Warning { pool, message } => write!(f, "pool {pool}: {message}"),
             Event::PoolClosed { pool } => write!(f, "pool {pool}: closed"),
         }
     }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::mysql::{Dsn, MysqlManager, Param, QueryResult};
+use crate::events::{self, Event};
+use crate::mysql::{rounded_timeouts, Dsn, MysqlManager, Param, QueryResult};
 use crate::{ErrorKind, PoolConfig, PoolRef, Pooled, Registry, Result};
 
 /// A counted reference to a shared MySQL pool.
@@ -14,13 +15,22 @@ pub type MysqlPool = PoolRef<MysqlManager>;
 /// A borrowed MySQL connection.
 pub type MysqlPooled = Pooled<MysqlManager>;
 
+/// `CR_SERVER_GONE_ERROR`: the client could not send the command.
+const CR_SERVER_GONE_ERROR: u32 = 2006;
+
 static REGISTRY: LazyLock<Registry<MysqlManager>> = LazyLock::new(Registry::new);
 
-/// The server's `wait_timeout` per pool key, read once by a probe connect on the first open
-/// (inner `None`: the probe could not connect, nothing is clamped). Opens of a key take the
-/// key's cell for the probe and the registration, so only one probes and its connection
-/// seeds the pool.
-type Probed = Arc<Mutex<Option<Option<Duration>>>>;
+/// What opens of one pool key learnt: the server's `wait_timeout`, read by a probe connect on
+/// the first open that reaches the server (`None` until then: an open that cannot reach it
+/// clamps nothing, the next open probes again), and whether the rounding of its timeouts was
+/// reported. Opens of a key take the key's cell, so only one probes at a time.
+#[derive(Default)]
+struct KeyState {
+    wait_timeout: Option<Duration>,
+    rounding_reported: bool,
+}
+
+type Probed = Arc<Mutex<KeyState>>;
 static WAIT_TIMEOUTS: LazyLock<Mutex<HashMap<String, Probed>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
@@ -50,61 +60,84 @@ fn clamp(config: &mut PoolConfig, wait_timeout: Duration) -> Vec<String> {
 /// `options` (same names) override them. Errors: `InvalidDsn`, `InvalidOption`,
 /// `ConfigConflict`, and connect errors when the first connect fails fast (`Auth`).
 ///
-/// The first open of a target connects once to read the server's `wait_timeout` (that
-/// connection becomes the pool's first); a wrong password fails here, at once.
+/// Until the server's `wait_timeout` is known for the target, an open connects once to read
+/// it; that connection joins the pool as an ordinary member (or closes if the pool is full).
+/// A wrong password fails here, at once.
 pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
     let (dsn, mut opts) = Dsn::parse_with_options(dsn, options)?;
     let key = dsn.key(&opts);
-    let manager = MysqlManager::new(dsn, opts.clone())?;
+    let manager = MysqlManager::new(dsn.clone(), opts.clone())?;
     let cell = WAIT_TIMEOUTS
         .lock()
         .entry(key.id.clone())
         .or_default()
         .clone();
     let mut cached = cell.lock();
-    let mut seed = None;
-    let wait_timeout = match *cached {
-        Some(w) => w,
-        None => match manager.open() {
-            Ok(conn) => {
-                let w = conn.wait_timeout();
-                *cached = Some(w);
-                seed = Some(conn);
-                w
-            }
-            Err(e) if e.kind() == ErrorKind::Auth => return Err(e),
-            Err(e) => {
-                log::warn!(
-                    "sharedpool: {}: could not read wait_timeout ({e}); idle_timeout and \
-                     max_lifetime are not checked against it",
-                    key.label
-                );
-                *cached = Some(None);
-                None
-            }
-        },
-    };
-    if let Some(w) = wait_timeout {
-        let changed = clamp(&mut opts.pool, w);
-        if !changed.is_empty() && seed.is_some() {
-            log::warn!(
-                "sharedpool: {}: the server's wait_timeout is {} s; clamped {}",
-                key.label,
-                w.as_secs(),
-                changed.join(", ")
-            );
+    if !cached.rounding_reported {
+        cached.rounding_reported = true;
+        let rounded = rounded_timeouts(&opts.pool);
+        if !rounded.is_empty() {
+            events::emit(Event::Warning {
+                pool: key.label.clone(),
+                message: format!(
+                    "the client library takes whole seconds: rounded up {}",
+                    rounded.join(", ")
+                ),
+            });
         }
     }
-    // The key's cell stays locked until the pool is registered: otherwise another first
-    // open could create the pool without the probe's connection, which would then be one
-    // connection over `max_size` for a moment.
-    let pool = REGISTRY.open(&key, &opts, move || {
-        Ok(match seed {
-            Some(conn) => manager.with_seed(conn),
-            None => manager,
-        })
-    });
+    let mut probe = None;
+    if cached.wait_timeout.is_none() {
+        match manager.open() {
+            Ok(conn) => {
+                cached.wait_timeout = conn.wait_timeout();
+                probe = Some(conn);
+            }
+            Err(e) if e.kind() == ErrorKind::Auth => return Err(e),
+            Err(e) => events::emit(Event::Warning {
+                pool: key.label.clone(),
+                message: format!(
+                    "could not read wait_timeout ({e}); idle_timeout and max_lifetime are \
+                     not checked against it until an open reaches the server (each \
+                     connection still retires itself before its own wait_timeout)"
+                ),
+            }),
+        }
+    }
+    let unclamped = opts.clone();
+    if let Some(w) = cached.wait_timeout {
+        let changed = clamp(&mut opts.pool, w);
+        if !changed.is_empty() && probe.is_some() {
+            events::emit(Event::Warning {
+                pool: key.label.clone(),
+                message: format!(
+                    "the server's wait_timeout is {} s; clamped {}",
+                    w.as_secs(),
+                    changed.join(", ")
+                ),
+            });
+        }
+    }
+    // The key's cell stays locked until the pool is registered, so racing first opens agree
+    // on the clamp.
+    let mut pool = REGISTRY.open(&key, &opts, || Ok(manager));
+    if probe.is_some() && opts.pool != unclamped.pool {
+        if let Err(e) = &pool {
+            if e.kind() == ErrorKind::ConfigConflict {
+                // A pool opened while the server was unreachable (unclamped) is still live:
+                // join it as it is; its connections still retire before their wait_timeout.
+                let manager = MysqlManager::new(dsn, unclamped.clone())?;
+                pool = REGISTRY.open(&key, &unclamped, || Ok(manager));
+            }
+        }
+    }
     drop(cached);
+    if let (Ok(pool), Some(conn)) = (&pool, probe) {
+        // An ordinary member through the pool's books (counted, aged, checked before
+        // hand-out), or closed when the pool is full. Issue 16: kept aside as the first
+        // connection, it was invisible to the stats and handed out unchecked.
+        drop(pool.adopt(conn));
+    }
     pool
 }
 
@@ -116,9 +149,19 @@ pub fn metrics_text() -> String {
 impl PoolRef<MysqlManager> {
     /// Runs one statement on a connection borrowed for it (waiting up to the pool's
     /// `acquire_timeout`) and returns the connection before returning the result.
+    ///
+    /// When the statement could not even be sent (`CR_SERVER_GONE_ERROR`, 2006: the
+    /// connection was found dead on write, so the server never saw it), it is retried once
+    /// on another connection. A connection lost while waiting for the answer (2013) is not
+    /// retried: the statement may have run.
     pub fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<QueryResult> {
-        let mut conn = self.acquire()?;
-        conn.query(sql, params)
+        let first = self.acquire()?.query(sql, params);
+        match first {
+            Err(e) if e.server_errno() == CR_SERVER_GONE_ERROR => {
+                self.acquire()?.query(sql, params)
+            }
+            r => r,
+        }
     }
 }
 

@@ -17,6 +17,14 @@ pub trait ManageConnection: Send + Sync + 'static {
     /// Checks the connection is alive (a ping), before it is handed out after a long idle.
     fn validate(&self, conn: &mut Self::Connection) -> Result<()>;
 
+    /// A cheap liveness check before a recently used connection is handed out: no round
+    /// trip, at most a non-blocking look at the socket (has the server closed it or sent
+    /// something unasked?). `false` discards it. Default: `true`.
+    fn is_alive(&self, conn: &mut Self::Connection) -> bool {
+        let _ = conn;
+        true
+    }
+
     /// Makes a returned connection clean for the next borrower: rolls back an open
     /// transaction and resets changed session state. Returns `Ok(true)` when it had to do a
     /// reset round trip, `Ok(false)` when the connection was already clean. An error

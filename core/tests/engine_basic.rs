@@ -123,3 +123,27 @@ fn zero_timeout_fails_at_once_when_full() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout);
 }
+
+#[test]
+fn an_adopted_connection_is_an_ordinary_member_within_max_size() {
+    use sharedpool::ManageConnection;
+    let m = FakeManager::new();
+    let pool = Pool::new(m.clone(), config(2), "adopt");
+    let first = m.connect().unwrap();
+    let id = first.id;
+    assert!(pool.adopt(first).is_ok());
+    let s = pool.stats();
+    assert_eq!((s.total, s.idle, s.created_total), (1, 1, 1));
+    let a = pool.acquire().unwrap();
+    assert_eq!(a.id, id, "handed out like any idle connection");
+    assert!(pool.adopt(m.connect().unwrap()).is_ok());
+    let b = pool.acquire().unwrap();
+    let extra = m.connect().unwrap();
+    let extra_id = extra.id;
+    let back = pool.adopt(extra).map(|()| 0).unwrap_err();
+    assert_eq!(back.id, extra_id, "a full pool gives it back");
+    assert_eq!(pool.stats().total, 2);
+    drop((a, b));
+    pool.close();
+    assert!(pool.adopt(back).is_err(), "a closed pool takes nothing");
+}

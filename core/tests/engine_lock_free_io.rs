@@ -46,11 +46,21 @@ fn manager_calls_can_use_the_pool() {
         let c = p.acquire().unwrap(); // validate
         c.discard(); // close
     });
+    // The cheap check on a recently used connection, in a pool that does not ping.
+    let fresh = Pool::new(m.clone(), config(2), "reentrant-fresh");
+    *slot.lock().unwrap() = Some(fresh.clone());
+    finishes(move || {
+        drop(fresh.acquire().unwrap());
+        drop(fresh.acquire().unwrap()); // is_alive
+    });
     let seen = seen.lock().unwrap().clone();
-    for op in [Op::Connect, Op::Validate, Op::Reset, Op::Close] {
+    for op in [Op::Connect, Op::IsAlive, Op::Validate, Op::Reset, Op::Close] {
         assert!(seen.contains(&op), "{op:?} not exercised: {seen:?}");
     }
-    *slot.lock().unwrap() = None; // break the cycle pool -> manager -> hook -> pool
+    // Break the cycle pool -> manager -> hook -> pool; dropped outside the slot's lock, as
+    // closing the last reference runs the hook.
+    let last = slot.lock().unwrap().take();
+    drop(last);
 }
 
 #[test]

@@ -142,10 +142,11 @@ fn check_consistent_then_close(pool: MysqlPool, before: u64) {
     while sp_connections(&mut a) > before && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(
-        sp_connections(&mut a),
-        before,
-        "connections left on the server"
+    // At most as many as before (the kill loop may also have ended others' connections).
+    let after = sp_connections(&mut a);
+    assert!(
+        after <= before,
+        "connections left on the server: {after} > {before}"
     );
 }
 

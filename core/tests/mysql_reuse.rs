@@ -65,6 +65,9 @@ fn no_session_state_bleeds_into_the_next_borrower() {
         )
         .unwrap();
     admin.query("DELETE FROM sp.bleed", &[]).unwrap();
+    admin
+        .query("CREATE TABLE IF NOT EXISTS sp.bleed_other (v INT)", &[])
+        .unwrap();
     for sql in [
         "CREATE OR REPLACE PROCEDURE sp.set_var() BEGIN SET @pv = 1; END",
         "CREATE OR REPLACE FUNCTION sp.set_tz() RETURNS INT \
@@ -126,6 +129,22 @@ fn no_session_state_bleeds_into_the_next_borrower() {
             &["START TRANSACTION WITH CONSISTENT SNAPSHOT", "SELECT trx_isolation_level FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = CONNECTION_ID()"],
             Some("REPEATABLE READ"),
         ),
+        (
+            &["SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE"],
+            &["SELECT @@tx_isolation"],
+            Some("REPEATABLE-READ"),
+        ),
+        (
+            &["LOCK TABLES sp.bleed READ"],
+            &["SELECT COUNT(*) FROM sp.bleed_other"],
+            Some("0"),
+        ),
+        (
+            &["BEGIN", "SELECT 1", "SELECT sp.set_tz()", "COMMIT"],
+            &["SELECT @@time_zone"],
+            Some(&tz),
+        ),
+        (&["BEGIN", "SELECT @z := 1", "COMMIT"], &["SELECT @z"], None),
         (&["SELECT GET_LOCK('sp_bleed', 0)"], &["SELECT IS_USED_LOCK('sp_bleed') IS NULL"], Some("1")),
         (&["PREPARE st FROM 'SELECT 1'"], &["SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'PREPARED_STMT_COUNT'"], Some("0")),
     ];
@@ -178,6 +197,25 @@ fn committed_transactions_are_clean_and_open_ones_cost_one_rollback() {
         );
     }
     assert_eq!(pool.stats().resets_total, base);
+    // Result sets inside a transaction do not make the session dirty (issue 16).
+    for (begin, end) in [
+        ("BEGIN", "COMMIT"),
+        ("START TRANSACTION READ ONLY", "COMMIT"),
+        ("BEGIN", "ROLLBACK"),
+    ] {
+        let mut c = pool.acquire().unwrap();
+        c.query(begin, &[]).unwrap();
+        c.query("SELECT 1", &[]).unwrap();
+        c.query("SELECT COUNT(*) FROM sp.txn", &[]).unwrap();
+        if !begin.ends_with("READ ONLY") {
+            c.query("SELECT * FROM sp.txn LIMIT 1 FOR UPDATE", &[])
+                .unwrap();
+        }
+        assert!(c.needs_reset(), "{begin}: open");
+        c.query(end, &[]).unwrap();
+        assert!(!c.needs_reset(), "{begin} … {end}: clean");
+    }
+    assert_eq!(pool.stats().resets_total, base, "no round trip on return");
     {
         let mut c = pool.acquire().unwrap();
         c.query("BEGIN", &[]).unwrap();

@@ -1,4 +1,5 @@
-//! `sp_set_log_callback`: routes pool events (timeouts, connect failures, leaks, closes) to C.
+//! `sp_set_log_callback`: routes pool events (timeouts, connect failures, leaks, warnings,
+//! closes) to C.
 
 use std::ffi::{c_char, c_int, c_void};
 

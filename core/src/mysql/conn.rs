@@ -4,7 +4,7 @@
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_uint, c_ulong, c_void};
 use std::ptr::NonNull;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::dsn::{Address, Dsn};
 use super::error_map;
@@ -15,16 +15,31 @@ use crate::{Error, ErrorKind, Options, Result, TlsMode};
 use zeroize::{Zeroize, Zeroizing};
 
 /// Turns on the trackers reuse depends on: `state_change` reports any session change
-/// (variables, user variables, temporary tables, prepared statements, …), `schema` the current
-/// database, and `CHARACTERISTICS` the transaction state string (`T_______` while one is open)
-/// plus pending `SET TRANSACTION` characteristics.
-const TRACKING: &str = "SESSION session_track_state_change=ON, session_track_schema=ON, \
-     session_track_transaction_info='CHARACTERISTICS'";
+/// (variables, user variables, temporary tables, prepared statements, …) and `schema` the
+/// current database.
+///
+/// With libmysqlclient, `CHARACTERISTICS` also reports the transaction state string
+/// (`T_______` while one is open) and pending `SET TRANSACTION` characteristics. MariaDB
+/// Connector/C reads no tracking data after a result set, only the status flags, and the
+/// transaction tracker raises `SESSION_STATE_CHANGED` on a result set inside a transaction
+/// (`S`: a result set was sent), which can't be told from a real change there: so it stays
+/// off, the open transaction comes from `SERVER_STATUS_IN_TRANS`, and what only it reported
+/// (`LOCK TABLES`, one-shot `SET TRANSACTION`) is matched in the statement text.
+fn tracking() -> &'static str {
+    if ffi::IS_MYSQL {
+        "SESSION session_track_state_change=ON, session_track_schema=ON, \
+         session_track_transaction_info='CHARACTERISTICS'"
+    } else {
+        "SESSION session_track_state_change=ON, session_track_schema=ON, \
+         session_track_transaction_info=OFF"
+    }
+}
 
-/// Session changes a result-set statement can make that MariaDB reports neither in session
-/// tracking nor in the status flags: user variables assigned in a `SELECT` (`:=`,
-/// `INTO @var`), named locks (`GET_LOCK`) and `LAST_INSERT_ID(expr)`. Matching is textual and conservative (a
-/// false hit costs one reset).
+/// Session changes that MariaDB reports neither in session tracking nor in the status flags
+/// (with the transaction tracker off, see [`tracking`]): user variables assigned in a
+/// `SELECT` (`:=`, `INTO @var`), named locks (`GET_LOCK`), `LAST_INSERT_ID(expr)`, table
+/// locks (`LOCK TABLES`, `FLUSH … READ LOCK`, `BACKUP LOCK`) and one-shot `SET TRANSACTION`.
+/// Matching is textual and conservative (a false hit costs one reset).
 fn may_change_session_unseen(sql: &[u8]) -> bool {
     /// Is the first non-blank byte from `at` one that `pred` accepts?
     fn next_is(sql: &[u8], at: usize, pred: impl Fn(u8) -> bool) -> bool {
@@ -40,7 +55,29 @@ fn may_change_session_unseen(sql: &[u8]) -> bool {
             .filter(move |(_, w)| w.eq_ignore_ascii_case(needle))
             .map(move |(i, _)| i + needle.len())
     }
-    ends(sql, b":=").next().is_some()
+    /// Does the statement start with these words (blanks between them)?
+    fn starts(sql: &[u8], words: &[&[u8]]) -> bool {
+        let mut rest = sql;
+        for w in words {
+            rest = rest.trim_ascii_start();
+            if rest.len() < w.len() || !rest[..w.len()].eq_ignore_ascii_case(w) {
+                return false;
+            }
+            rest = &rest[w.len()..];
+            if rest
+                .first()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            {
+                return false;
+            }
+        }
+        true
+    }
+    starts(sql, &[b"LOCK"])
+        || starts(sql, &[b"FLUSH"])
+        || starts(sql, &[b"BACKUP", b"LOCK"])
+        || starts(sql, &[b"SET", b"TRANSACTION"])
+        || ends(sql, b":=").next().is_some()
         || ends(sql, b"GET_LOCK").next().is_some()
         || ends(sql, b"INTO").any(|end| next_is(sql, end, |c| c == b'@'))
         || ends(sql, b"LAST_INSERT_ID(").any(|end| next_is(sql, end, |c| c != b')'))
@@ -83,6 +120,8 @@ pub struct Connection {
     /// that is how the client library reports a packet over it).
     max_allowed_packet: Option<u64>,
     wait_timeout: Option<Duration>,
+    /// When the last command was sent (the server's idle clock for `wait_timeout`).
+    last_sent: Instant,
     label: String,
 }
 
@@ -91,9 +130,24 @@ pub struct Connection {
 // `Connection` is not `Sync`, and every method takes `&mut self`.
 unsafe impl Send for Connection {}
 
+/// The client library's timeouts are whole seconds: `d` rounded up (at least 1 s).
 fn secs(d: Duration) -> c_uint {
     let s = d.as_millis().div_ceil(1000).max(1);
     s.min(u128::from(c_uint::MAX)) as c_uint
+}
+
+/// The `*_timeout_ms` options that are not whole seconds, as `name ms -> ms` (what they are
+/// rounded up to).
+pub fn rounded_timeouts(p: &crate::PoolConfig) -> Vec<String> {
+    [
+        ("connect_timeout_ms", p.connect_timeout),
+        ("read_timeout_ms", p.read_timeout),
+        ("write_timeout_ms", p.write_timeout),
+    ]
+    .into_iter()
+    .filter(|(_, d)| d.as_millis() % 1000 != 0)
+    .map(|(name, d)| format!("{name} {} -> {}", d.as_millis(), u128::from(secs(d)) * 1000))
+    .collect()
 }
 
 fn cstring(s: &str, what: &str) -> Result<CString> {
@@ -319,6 +373,7 @@ impl Connection {
             reject_read_only: se.reject_read_only,
             max_allowed_packet: se.max_allowed_packet,
             wait_timeout: None,
+            last_sent: Instant::now(),
             label,
         };
         conn.setup_session(false)
@@ -392,12 +447,13 @@ impl Connection {
         let sql = if names {
             // The charset name was checked to be [A-Za-z0-9_]+ by the options parser.
             format!(
-                "SET NAMES {}, {TRACKING}{}",
+                "SET NAMES {}, {}{}",
                 self.charset.to_string_lossy(),
+                tracking(),
                 self.variables
             )
         } else {
-            format!("SET {TRACKING}{}", self.variables)
+            format!("SET {}{}", tracking(), self.variables)
         };
         self.query(&sql, &[])?;
         if let Some(sql) = self.init_sql.clone() {
@@ -434,6 +490,28 @@ impl Connection {
     /// Has this connection seen a fatal error?
     pub fn is_broken(&self) -> bool {
         self.broken
+    }
+
+    /// Has it been idle for 90 % of its session's `wait_timeout` (so the server closes it or
+    /// is about to)? Each connection carries its own clamp, whatever the pool options say.
+    pub fn near_wait_timeout(&self) -> bool {
+        self.wait_timeout
+            .is_some_and(|w| self.last_sent.elapsed() >= w.mul_f64(0.9))
+    }
+
+    /// A cheap check, no round trip: not broken, not near its `wait_timeout`, and its socket
+    /// has neither been closed by the server nor received anything unasked (an error packet
+    /// the server sends before closing, e.g. on KILL or a timeout). Marks it broken if not.
+    pub fn is_alive(&mut self) -> bool {
+        if self.broken {
+            return false;
+        }
+        let dead = self.near_wait_timeout()
+            || ffi::socket(self.raw()).is_some_and(|fd| ffi::peek(fd) == ffi::Peek::Dead);
+        if dead {
+            self.broken = true;
+        }
+        !dead
     }
 
     /// An error from the handle's last call; marks the connection broken when fatal, and
@@ -528,6 +606,7 @@ impl Connection {
         if may_change_session_unseen(sql.as_bytes()) {
             self.dirty = true;
         }
+        self.last_sent = Instant::now();
         // SAFETY: `bound` is a buffer of `len` bytes; the handle is valid.
         let rc =
             unsafe { sys::mysql_real_query(raw, bound.as_ptr().cast(), bound.len() as c_ulong) };
@@ -636,8 +715,7 @@ impl Connection {
         if let Some(st) = status {
             self.in_transaction = st & (status::IN_TRANS | status::IN_TRANS_READONLY) != 0;
             if !ok_packet {
-                // The flag is also set when only the transaction state moved (any statement
-                // inside a transaction); it can't be told apart here, so count it as dirty.
+                // With the transaction tracker off (MariaDB), the flag means a real change.
                 if st & status::SESSION_STATE_CHANGED != 0 {
                     self.dirty = true;
                 }
@@ -683,6 +761,17 @@ impl Connection {
     pub fn ping(&mut self) -> Result<()> {
         ffi::ensure_thread();
         self.check_usable()?;
+        if self.near_wait_timeout() {
+            self.broken = true;
+            return Err(Error::new(
+                ErrorKind::ConnectionLost,
+                format!(
+                    "the connection to {} was idle past 90 % of its wait_timeout",
+                    self.label
+                ),
+            ));
+        }
+        self.last_sent = Instant::now();
         // SAFETY: the handle is valid.
         if unsafe { sys::mysql_ping(self.raw()) } != 0 {
             let e = self.error("ping");
@@ -718,6 +807,7 @@ impl Connection {
     /// `mysql_reset_connection`, then the DSN's database, charset, tracking and `init_sql`.
     fn full_reset(&mut self) -> Result<()> {
         let raw = self.raw();
+        self.last_sent = Instant::now();
         // SAFETY: the handle is valid and idle.
         if unsafe { sys::mysql_reset_connection(raw) } != 0 {
             let e = self.error("mysql_reset_connection");
@@ -773,6 +863,12 @@ mod tests {
             "SELECT 1 INTO @v",
             "SELECT a FROM t LIMIT 1 into   @v",
             "SELECT LAST_INSERT_ID( 5 )",
+            "LOCK TABLES t READ",
+            " lock table t write",
+            "FLUSH TABLES WITH READ LOCK",
+            "BACKUP LOCK t",
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            "set  transaction read only",
         ] {
             assert!(unseen(sql.as_bytes()), "{sql}");
         }
@@ -781,6 +877,10 @@ mod tests {
             "SELECT LAST_INSERT_ID()",
             "INSERT INTO t VALUES (1)",
             "SELECT @@time_zone",
+            "SELECT * FROM t FOR UPDATE",
+            "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+            "SELECT * FROM locks",
+            "UNLOCK TABLES",
         ] {
             assert!(!unseen(sql.as_bytes()), "{sql}");
         }

@@ -93,6 +93,61 @@ pub(crate) fn server_status(mysql: *mut MYSQL) -> Option<u32> {
     (rc == 0).then_some(v)
 }
 
+type GetSocket = unsafe extern "C" fn(*mut MYSQL) -> c_int;
+
+/// The connection's socket descriptor (`mysql_get_socket`, MariaDB Connector/C; looked up at
+/// run time as libmysqlclient lacks it). `None` when unknown.
+pub(crate) fn socket(mysql: *mut MYSQL) -> Option<c_int> {
+    static F: OnceLock<Option<GetSocket>> = OnceLock::new();
+    let f = (*F.get_or_init(|| {
+        // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only looks a symbol up.
+        let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"mysql_get_socket".as_ptr()) };
+        // SAFETY: when present, the symbol is `my_socket mysql_get_socket(MYSQL*)`, and
+        // `my_socket` is an `int` on Unix.
+        (!p.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, GetSocket>(p) })
+    }))?;
+    // SAFETY: `mysql` is a valid handle (caller).
+    let fd = unsafe { f(mysql) };
+    (fd >= 0).then_some(fd)
+}
+
+/// What a non-blocking look at an idle connection's socket found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Peek {
+    /// Nothing to read and no error: the connection looks alive.
+    Quiet,
+    /// End of file, an error (reset), or bytes nobody asked for (the server's error packet
+    /// before it closed the connection, e.g. on KILL).
+    Dead,
+}
+
+/// Peeks one byte from `fd` without blocking or consuming it.
+pub(crate) fn peek(fd: c_int) -> Peek {
+    let mut byte = 0u8;
+    loop {
+        // SAFETY: `fd` is the connection's open socket; one byte is written into `byte` at
+        // most; MSG_PEEK leaves the data in the socket, MSG_DONTWAIT never blocks.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                (&mut byte as *mut u8).cast(),
+                1,
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        if n < 0 {
+            match std::io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EAGAIN) => return Peek::Quiet,
+                #[allow(unreachable_patterns)] // EWOULDBLOCK == EAGAIN on Linux
+                Some(libc::EWOULDBLOCK) => return Peek::Quiet,
+                _ => return Peek::Dead,
+            }
+        }
+        return Peek::Dead;
+    }
+}
+
 /// `CLIENT_MULTI_RESULTS`: lets `CALL` return result sets (multi-statements stay off).
 pub(crate) const CLIENT_MULTI_RESULTS: u64 = 1 << 17;
 

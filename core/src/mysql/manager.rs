@@ -1,7 +1,5 @@
 //! The MySQL connection manager the pool engine drives.
 
-use parking_lot::Mutex;
-
 use super::conn::Connection;
 use super::dsn::Dsn;
 use crate::{Error, ErrorKind, ManageConnection, Options, Result};
@@ -10,8 +8,6 @@ use crate::{Error, ErrorKind, ManageConnection, Options, Result};
 pub struct MysqlManager {
     dsn: Dsn,
     options: Options,
-    /// A connection opened before the pool existed (to read `wait_timeout`), handed out first.
-    seed: Mutex<Option<Connection>>,
 }
 
 impl std::fmt::Debug for MysqlManager {
@@ -39,17 +35,7 @@ impl MysqlManager {
                 ));
             }
         }
-        Ok(MysqlManager {
-            dsn,
-            options,
-            seed: Mutex::new(None),
-        })
-    }
-
-    /// Hands `conn` out as the first connection instead of opening one.
-    pub(crate) fn with_seed(self, conn: Connection) -> Self {
-        *self.seed.lock() = Some(conn);
-        self
+        Ok(MysqlManager { dsn, options })
     }
 
     /// The parsed DSN (its `Debug` redacts the password).
@@ -67,14 +53,15 @@ impl ManageConnection for MysqlManager {
     type Connection = Connection;
 
     fn connect(&self) -> Result<Connection> {
-        if let Some(c) = self.seed.lock().take() {
-            return Ok(c);
-        }
         self.open()
     }
 
     fn validate(&self, conn: &mut Connection) -> Result<()> {
         conn.ping()
+    }
+
+    fn is_alive(&self, conn: &mut Connection) -> bool {
+        conn.is_alive()
     }
 
     fn reset(&self, conn: &mut Connection) -> Result<bool> {

@@ -29,7 +29,7 @@ mod manager;
 mod params;
 mod result;
 
-pub use conn::Connection;
+pub use conn::{rounded_timeouts, Connection};
 pub use dsn::{Address, Dsn};
 pub use manager::MysqlManager;
 pub use params::Param;

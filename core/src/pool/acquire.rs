@@ -71,12 +71,33 @@ impl<M: ManageConnection> Shared<M> {
                 now = Instant::now();
                 continue;
             }
+            let mut conn = idle.conn;
             if now.saturating_duration_since(idle.since) < self.config.validation_idle {
-                return Ok(self.hand_out(st, idle.conn, how, start));
+                // Used recently: counted as handed out now (one lock on this path), then a
+                // cheap look at it outside the lock; the count is undone if it is dead.
+                let borrow = self.count_out(&mut st, how, start);
+                drop(st);
+                let alive = catch_unwind(AssertUnwindSafe(|| self.manager.is_alive(&mut conn.raw)))
+                    .unwrap_or(false);
+                if alive {
+                    conn.uses += 1;
+                    return Ok(Pooled::new(self.clone(), conn, start, borrow));
+                }
+                st = self.state.lock();
+                st.counters.acquires -= 1;
+                st.borrows.remove(&borrow);
+                st.closing += 1;
+                drop(st);
+                self.retire(vec![(conn, Reason::Broken)]);
+                st = self.state.lock();
+                now = Instant::now();
+                if now.saturating_duration_since(start) >= timeout {
+                    break; // out of time: the wait below reports the timeout
+                }
+                continue;
             }
             // Idle for long: ping it outside the lock.
             drop(st);
-            let mut conn = idle.conn;
             let valid = catch_unwind(AssertUnwindSafe(|| self.manager.validate(&mut conn.raw)))
                 .is_ok_and(|r| r.is_ok());
             st = self.state.lock();
@@ -108,26 +129,31 @@ impl<M: ManageConnection> Shared<M> {
         how: &Acquire<'_>,
         now: Instant,
     ) -> Pooled<M> {
-        st.counters.acquires += 1;
-        let borrow = if self.config.leak_detection.is_zero() {
-            0
-        } else {
-            st.next_borrow += 1;
-            let id = st.next_borrow;
-            let label = how.label.unwrap_or("(unlabelled)").to_string();
-            st.borrows.insert(
-                id,
-                Borrow {
-                    since: now,
-                    label,
-                    reported: false,
-                },
-            );
-            id
-        };
+        let borrow = self.count_out(&mut st, how, now);
         drop(st);
         conn.uses += 1;
         Pooled::new(self.clone(), conn, now, borrow)
+    }
+
+    /// Counts an acquire and registers the borrow for leak detection; returns its id (0
+    /// when leak detection is off).
+    fn count_out(&self, st: &mut State<M::Connection>, how: &Acquire<'_>, now: Instant) -> u64 {
+        st.counters.acquires += 1;
+        if self.config.leak_detection.is_zero() {
+            return 0;
+        }
+        st.next_borrow += 1;
+        let id = st.next_borrow;
+        let label = how.label.unwrap_or("(unlabelled)").to_string();
+        st.borrows.insert(
+            id,
+            Borrow {
+                since: now,
+                label,
+                reported: false,
+            },
+        );
+        id
     }
 
     /// Queues as a waiter until a connection is handed over, the deadline passes, or the

@@ -99,6 +99,13 @@ impl<M: ManageConnection> Pool<M> {
         self.shared.acquire(how)
     }
 
+    /// Takes `conn`, opened outside the pool, as an ordinary member (counted, aged from now,
+    /// checked before hand-out like any other) when `max_size` leaves room; otherwise gives
+    /// it back to the caller.
+    pub fn adopt(&self, conn: M::Connection) -> std::result::Result<(), M::Connection> {
+        self.shared.adopt(conn)
+    }
+
     /// A snapshot of state and counters (`refs` is 0 here; the registry fills it).
     pub fn stats(&self) -> Stats {
         self.shared.stats()

@@ -76,6 +76,21 @@ impl<M: ManageConnection> Shared<M> {
         connector::spawn(approvals);
     }
 
+    /// Takes `raw`, opened outside the pool, as an ordinary member (counted, aged from now,
+    /// checked before hand-out) when there is room; otherwise hands it back.
+    pub fn adopt(&self, raw: M::Connection) -> std::result::Result<(), M::Connection> {
+        let approval = {
+            let mut st = self.state.lock();
+            if st.closed || st.open + st.connecting >= self.config.max_size {
+                return Err(raw);
+            }
+            st.connecting += 1;
+            Approval::granted(self.me.clone(), st.generation)
+        };
+        connector::spawn(self.connected(approval, Ok(raw)).into_iter().collect());
+        Ok(())
+    }
+
     /// Accounts a finished connect; returns the approval for the next one when more are wanted.
     pub fn connected(
         &self,

@@ -11,6 +11,7 @@ use sharedpool::{Error, ErrorKind, ManageConnection, Result};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     Connect,
+    IsAlive,
     Validate,
     Reset,
     Close,
@@ -29,11 +30,14 @@ pub struct Fake {
     pub fail_auth: AtomicBool,
     /// Every validate fails.
     pub fail_validate: AtomicBool,
+    /// Every cheap liveness check fails (the server closed the socket).
+    pub fail_alive: AtomicBool,
     /// Every reset fails.
     pub fail_reset: AtomicBool,
     pub connects: AtomicU64,
     pub connect_errors: AtomicU64,
     pub validates: AtomicU64,
+    pub alive_checks: AtomicU64,
     pub resets: AtomicU64,
     pub closes: AtomicU64,
     pub forgets: AtomicU64,
@@ -46,7 +50,7 @@ pub struct Fake {
     next_id: AtomicU64,
     /// Ids of closed connections, in order.
     pub closed_ids: Mutex<Vec<u64>>,
-    /// Called inside connect / validate / reset / close.
+    /// Called inside connect / is_alive / validate / reset / close.
     pub hook: Mutex<Option<Hook>>,
 }
 
@@ -141,6 +145,12 @@ impl ManageConnection for FakeManager {
             return Err(Error::new(ErrorKind::ConnectionLost, "fake ping failed"));
         }
         Ok(())
+    }
+
+    fn is_alive(&self, conn: &mut FakeConn) -> bool {
+        self.fake.alive_checks.fetch_add(1, SeqCst);
+        self.fake.run_hook(Op::IsAlive);
+        !conn.broken && !self.fake.fail_alive.load(SeqCst)
     }
 
     fn reset(&self, conn: &mut FakeConn) -> Result<bool> {
