@@ -31,7 +31,8 @@ func init() { sql.Register(DriverName, sqlDriver{}) }
 // next checkout may get another server connection, reset by sharedpool.
 //
 // The pool is opened on the first connection; DB.Close releases it. Open errors (a bad DSN
-// or option) surface at the first query or Ping.
+// or option) surface at the first query or Ping. Server errors come back as go-sql-driver's
+// *mysql.MySQLError, as GORM and other MySQL code expect (see the package doc's Errors).
 func Connector(dsn string, opts ...Option) driver.Connector {
 	return &connector{dsn: dsn, opts: opts}
 }
