@@ -35,11 +35,22 @@
 //
 // Errors match ErrTimeout, ErrPoolClosed, ErrConfigConflict and ErrCancelled with
 // errors.Is; server errors are *MySQLError (errors.As) with the error number and SQLSTATE;
-// everything else is an *Error with a Code.
+// everything else is an *Error with a Code. errors.As also finds go-sql-driver's
+// *mysql.MySQLError in a server error.
+//
+// Through database/sql (Connector, sql.Open) an error carrying a server error number is
+// go-sql-driver's *mysql.MySQLError itself, at the top level, because GORM's MySQL
+// dialector (TranslateError: gorm.ErrDuplicatedKey, gorm.ErrForeignKeyViolated) and much
+// MySQL code check it with a type assertion, which no wrapper passes. sharedpool's Code is
+// not reachable from it; use the native API when you need it. Errors without a server
+// error number (timeouts, a closed pool, cancellation, a lost connection) keep their
+// sharedpool types there too. Importing this package links go-sql-driver, which registers
+// its own "mysql" database/sql driver.
 //
 // # Observing
 //
-// Pool.Stats returns a pool's figures (references, size, idle, active, waiting, counters),
+// Pool.Stats returns a pool's figures (references, size, idle, active, waiting, counters;
+// Stats.DBStats gives them in sql.DBStats's shape),
 // MetricsText every pool's metrics in the Prometheus text format, and SetLogger routes the
 // library's pool events (timeouts, connect failures, suspected leaks) to a *slog.Logger.
 //

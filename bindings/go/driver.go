@@ -31,7 +31,8 @@ func init() { sql.Register(DriverName, sqlDriver{}) }
 // next checkout may get another server connection, reset by sharedpool.
 //
 // The pool is opened on the first connection; DB.Close releases it. Open errors (a bad DSN
-// or option) surface at the first query or Ping.
+// or option) surface at the first query or Ping. Server errors come back as go-sql-driver's
+// *mysql.MySQLError, as GORM and other MySQL code expect (see the package doc's Errors).
 func Connector(dsn string, opts ...Option) driver.Connector {
 	return &connector{dsn: dsn, opts: opts}
 }
@@ -68,7 +69,7 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	p, err := c.getPool()
 	if err != nil {
-		return nil, err
+		return nil, driverError(err)
 	}
 	return &driverConn{pool: p}, nil
 }
@@ -130,7 +131,7 @@ func (d *driverConn) ensure(ctx context.Context) (*Conn, error) {
 	if d.conn == nil {
 		c, err := d.pool.Acquire(ctx)
 		if err != nil {
-			return nil, err
+			return nil, driverError(err)
 		}
 		d.conn = c
 	}
@@ -171,7 +172,7 @@ func (d *driverConn) Ping(ctx context.Context) error {
 		return err
 	}
 	_, err = c.Exec(ctx, "DO 1")
-	return err
+	return driverError(err)
 }
 
 // CheckNamedValue lets uint64 values above MaxInt64 through, which database/sql's default
@@ -195,7 +196,7 @@ func (d *driverConn) QueryContext(ctx context.Context, query string, args []driv
 	}
 	rows, err := c.Query(ctx, query, a...)
 	if err != nil {
-		return nil, err
+		return nil, driverError(err)
 	}
 	return driverRows{rows}, nil
 }
@@ -209,7 +210,11 @@ func (d *driverConn) ExecContext(ctx context.Context, query string, args []drive
 	if err != nil {
 		return nil, err
 	}
-	return c.Exec(ctx, query, a...)
+	res, err := c.Exec(ctx, query, a...)
+	if err != nil {
+		return nil, driverError(err)
+	}
+	return res, nil
 }
 
 func positional(args []driver.NamedValue) ([]any, error) {
@@ -246,7 +251,7 @@ func (d *driverConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 			return nil, fmt.Errorf("sharedpool: isolation level %v is not supported by MySQL", lvl)
 		}
 		if _, err := c.Exec(ctx, "SET TRANSACTION ISOLATION LEVEL "+name); err != nil {
-			return nil, err
+			return nil, driverError(err)
 		}
 	}
 	start := "START TRANSACTION"
@@ -254,7 +259,7 @@ func (d *driverConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 		start += " READ ONLY"
 	}
 	if _, err := c.Exec(ctx, start); err != nil {
-		return nil, err
+		return nil, driverError(err)
 	}
 	d.inTx = true
 	return tx{d}, nil
@@ -283,7 +288,7 @@ func (t tx) end(stmt string) error {
 		return sql.ErrTxDone
 	}
 	_, err := t.d.conn.Exec(context.Background(), stmt)
-	return err
+	return driverError(err)
 }
 
 // stmt is a prepared statement in name only: it runs its query text with the arguments

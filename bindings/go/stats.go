@@ -11,7 +11,10 @@ static sp_code sp_go_stats(const sp_pool *p, sp_stats *out) {
 */
 import "C"
 
-import "time"
+import (
+	"database/sql"
+	"time"
+)
 
 // Stats is a snapshot of a pool: every field of the C ABI's sp_stats (its name in the `abi` tag;
 // the tests check them against the header).
@@ -78,6 +81,22 @@ func (p *Pool) Stats() Stats {
 		ArrivalRate:        float64(s.arrival_rate),
 		HoldTimeAvg:        time.Duration(float64(s.hold_time_avg) * float64(time.Second)),
 		Demand:             float64(s.demand),
+	}
+}
+
+// DBStats is s in database/sql's shape, for code and dashboards that read sql.DBStats. Only
+// honest mappings are filled: MaxOpenConnections (MaxSize), OpenConnections (Total),
+// InUse (Active), Idle and WaitDuration (WaitTimeTotal). sp_stats counts neither the
+// acquires that had to wait nor why connections were closed, so WaitCount, MaxIdleClosed,
+// MaxIdleTimeClosed and MaxLifetimeClosed stay zero (ClosedTotal counts every close).
+// The figures are the shared pool's, across every user of it, not one sql.DB's.
+func (s Stats) DBStats() sql.DBStats {
+	return sql.DBStats{
+		MaxOpenConnections: s.MaxSize,
+		OpenConnections:    s.Total,
+		InUse:              s.Active,
+		Idle:               s.Idle,
+		WaitDuration:       s.WaitTimeTotal,
 	}
 }
 

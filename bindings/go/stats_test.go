@@ -56,3 +56,22 @@ func TestStatsHasEveryHeaderField(t *testing.T) {
 		t.Fatalf("%+v", st)
 	}
 }
+
+// DBStats maps the pool's figures onto sql.DBStats where they mean the same thing.
+func TestStatsDBStats(t *testing.T) {
+	p := openPool(t, sharedpool.WithMaxSize(3))
+	c, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := p.Stats()
+	c.Release()
+	d := st.DBStats()
+	if d.MaxOpenConnections != 3 || d.InUse != 1 || d.OpenConnections != st.Total || d.OpenConnections < 1 ||
+		d.Idle != st.Idle || d.WaitDuration != st.WaitTimeTotal {
+		t.Errorf("DBStats %+v from %+v", d, st)
+	}
+	if d.WaitCount != 0 || d.MaxIdleClosed != 0 || d.MaxIdleTimeClosed != 0 || d.MaxLifetimeClosed != 0 {
+		t.Errorf("fields without data are not zero: %+v", d)
+	}
+}
