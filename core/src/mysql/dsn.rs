@@ -288,7 +288,7 @@ impl Dsn {
                 ))
             }
         };
-        if userinfo.is_some() && after.contains('@') {
+        if after.contains('@') {
             // Another '@' after the address: which part is the user info is ambiguous, and
             // errors about the address or options would echo it.
             return Err(bad(
@@ -500,6 +500,7 @@ mod tests {
             "mysql://?u:hunter2@h/db",
             "mysql://u:hun?ter2@h/db",
             "u:@/?@hunter2@?tcp(h)/",
+            "/x?u:hunter2@tcp:1000)/db",
         ] {
             let e = Dsn::parse(s).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidDsn, "{s}: {e}");
