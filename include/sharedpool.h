@@ -36,7 +36,7 @@
 /**
  * The ABI minor: grows when functions or fields are added.
  */
-#define SP_ABI_VERSION_MINOR 0
+#define SP_ABI_VERSION_MINOR 1
 
 /**
  * A result code. The values are stable and never renumbered; new codes are only appended.
@@ -357,6 +357,14 @@ uint32_t sp_abi_version(void);
  * The library version, e.g. "0.1.0" (static string, never freed). Thread-safe.
  */
 const char *sp_version(void);
+
+/**
+ * (ABI 1.1) The stable name of a code: "ok", "invalid_argument", "invalid_dsn",
+ * "invalid_option", "config_conflict", "connect", "auth", "timeout", "pool_closed", "server",
+ * "connection_lost", "cancelled", "internal"; "unknown" for a value this library does not
+ * know. A static string, never freed. Thread-safe.
+ */
+const char *sp_code_name(int code);
 
 /**
  * The error's code; `SP_OK` for NULL.

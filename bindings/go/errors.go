@@ -17,6 +17,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Code is the library's stable error code (the C ABI's sp_code).
@@ -39,15 +40,13 @@ const (
 	CodeInternal        Code = 12
 )
 
-var codeNames = [...]string{
-	"ok", "invalid argument", "invalid DSN", "invalid option", "config conflict", "connect",
-	"auth", "timeout", "pool closed", "server", "connection lost", "cancelled", "internal",
-}
-
-// String names the code.
+// String names the code as the library does (sp_code_name: "invalid_dsn", "timeout", …).
 func (c Code) String() string {
-	if c >= 0 && int(c) < len(codeNames) {
-		return codeNames[c]
+	if c < 0 || int64(c) > math.MaxInt32 {
+		return fmt.Sprintf("code %d", int(c))
+	}
+	if name := C.GoString(C.sp_code_name(C.int(c))); name != "unknown" {
+		return name
 	}
 	return fmt.Sprintf("code %d", int(c))
 }

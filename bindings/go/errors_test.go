@@ -141,3 +141,20 @@ func TestUnsetOptionsJoinTheLivePool(t *testing.T) {
 		t.Fatalf("one pool of 8 expected: %+v", st)
 	}
 }
+
+// Code names come from the library (sp_code_name), the same in every language.
+func TestCodeNamesFromTheLibrary(t *testing.T) {
+	for code, want := range map[sharedpool.Code]string{
+		sharedpool.CodeOK:             "ok",
+		sharedpool.CodeInvalidDSN:     "invalid_dsn",
+		sharedpool.CodeConfigConflict: "config_conflict",
+		sharedpool.CodeConnectionLost: "connection_lost",
+		sharedpool.CodeInternal:       "internal",
+		sharedpool.Code(99):           "code 99",
+		sharedpool.Code(-1):           "code -1",
+	} {
+		if got := code.String(); got != want {
+			t.Errorf("Code(%d).String() = %q, want %q", int(code), got, want)
+		}
+	}
+}

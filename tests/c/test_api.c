@@ -13,6 +13,10 @@ static void test_versions(void) {
   CHECK(sp_abi_version() == ((uint32_t)SP_ABI_VERSION_MAJOR << 16 | SP_ABI_VERSION_MINOR),
         "abi %u", sp_abi_version());
   CHECK(sp_abi_version() >> 16 == 1, "abi major %u", sp_abi_version() >> 16);
+  CHECK(strcmp(sp_code_name(SP_ERR_INVALID_DSN), "invalid_dsn") == 0, "%s",
+        sp_code_name(SP_ERR_INVALID_DSN));
+  CHECK(strcmp(sp_code_name(SP_OK), "ok") == 0, "code name of SP_OK");
+  CHECK(strcmp(sp_code_name(1000), "unknown") == 0, "an unknown code has a name too");
   CHECK(strcmp(sp_version(), SHAREDPOOL_VERSION) == 0, "%s vs %s", sp_version(),
         SHAREDPOOL_VERSION);
   char macro[32];
