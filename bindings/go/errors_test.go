@@ -1,10 +1,12 @@
 package sharedpool_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	sharedpool "github.com/sharedpool/sharedpool/bindings/go"
 )
@@ -156,5 +158,37 @@ func TestCodeNamesFromTheLibrary(t *testing.T) {
 		if got := code.String(); got != want {
 			t.Errorf("Code(%d).String() = %q, want %q", int(code), got, want)
 		}
+	}
+}
+
+// Every typed option helper yields an option the library accepts, with the value it means.
+func TestTypedOptionHelpers(t *testing.T) {
+	p := openPool(t,
+		sharedpool.WithMaxSize(3), sharedpool.WithMinIdle(0),
+		sharedpool.WithAcquireTimeout(1500*time.Millisecond),
+		sharedpool.WithIdleTimeout(time.Minute), sharedpool.WithMaxLifetime(10*time.Minute),
+		sharedpool.WithMaxUses(1000), sharedpool.WithMaxConnecting(2),
+		sharedpool.WithValidationIdle(500*time.Millisecond), sharedpool.WithAdaptive(true),
+		sharedpool.WithHeadroom(1.5), sharedpool.WithLeakDetection(time.Minute),
+		sharedpool.WithLinger(0), sharedpool.WithInitSQL("SET @typed = 1"),
+		sharedpool.WithConnectTimeout(5*time.Second), sharedpool.WithReadTimeout(30*time.Second),
+		sharedpool.WithWriteTimeout(30*time.Second), sharedpool.WithCharset("utf8mb4"),
+		sharedpool.WithTLS("preferred", "", "", ""), sharedpool.WithClientFoundRows(true),
+		sharedpool.WithMaxAllowedPacket(1<<24), sharedpool.WithRejectReadOnly(true),
+		sharedpool.WithSessionVariable("time_zone", "'+02:00'"),
+	)
+	var tz string
+	var typed int
+	if err := p.QueryRow(context.Background(), "SELECT @@SESSION.time_zone, @typed").Scan(&tz, &typed); err != nil {
+		t.Fatal(err)
+	}
+	if tz != "+02:00" || typed != 1 {
+		t.Fatalf("time_zone %q, @typed %d", tz, typed)
+	}
+	if st := p.Stats(); st.MaxSize != 3 {
+		t.Fatalf("%+v", st)
+	}
+	if _, err := sharedpool.Open(testDSN, sharedpool.WithSessionVariable("no_such_var", "1")); err == nil {
+		t.Fatal("an unknown session variable must fail")
 	}
 }
