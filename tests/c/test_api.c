@@ -322,6 +322,8 @@ static atomic_int log_calls;
 static void on_log(void *ctx, int level, const char *message) {
   CHECK(ctx == (void *)&log_calls, "ctx passed back");
   CHECK(level >= 1 && level <= 4 && message != NULL, "level %d", level);
+  CHECK(message == NULL || strstr(message, "sp-secret") == NULL, "password in a log event: %s",
+        message);
   atomic_fetch_add(&log_calls, 1);
 }
 
