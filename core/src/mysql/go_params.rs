@@ -126,24 +126,12 @@ pub(crate) fn translate(key: &str, value: &str) -> Result<Translated> {
             "UTC" => NoOp,
             _ => return Err(refused(key, value, "times are read and written as UTC (loc=UTC)")),
         },
-        // Values of DATE/DATETIME/TIMESTAMP columns are always time.Time in Go (and the
-        // language's date types elsewhere).
-        "parseTime" => {
-            boolean(key, value)?;
-            NoOp
-        }
-        // Parameters are always interpolated on the client (escaped by the client library).
-        "interpolateParams" => {
-            boolean(key, value)?;
-            NoOp
-        }
-        // A connection is always checked before it is handed out.
-        "checkConnLiveness" => {
-            boolean(key, value)?;
-            NoOp
-        }
-        // `tls=preferred` falls back to plain text already; other modes never do.
-        "allowFallbackToPlaintext" => {
+        // Already how this library works, whichever value: DATE/DATETIME/TIMESTAMP values are
+        // always time.Time in Go (the language's date types elsewhere); parameters are always
+        // interpolated on the client (escaped by the client library); a connection is always
+        // checked before hand-out; `tls=preferred` falls back to plain text already and other
+        // modes never do.
+        "parseTime" | "interpolateParams" | "checkConnLiveness" | "allowFallbackToPlaintext" => {
             boolean(key, value)?;
             NoOp
         }
