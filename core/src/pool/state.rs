@@ -260,6 +260,9 @@ impl<C> State<C> {
     /// [`Wake`] after releasing the pool lock.
     pub fn put(&mut self, mut conn: Conn<C>, now: Instant) -> Wake<C> {
         if self.waiters.is_empty() {
+            if self.handoff_until.take().is_some() {
+                self.normal_since = now;
+            }
             self.idle.push_back(Idle { conn, since: now });
             return Wake::none();
         }
@@ -407,5 +410,106 @@ pub(crate) fn connect_failing(e: &Error, failures: u32) -> Error {
         Error::server(e.kind(), e.server_errno(), e.sqlstate(), message)
     } else {
         Error::new(e.kind(), message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ZERO: Duration = Duration::ZERO;
+
+    fn conn(n: u32) -> Conn<u32> {
+        Conn::new(n, Instant::now(), ZERO, 0)
+    }
+
+    /// A state whose last hand-off mode ended long ago.
+    fn state() -> State<u32> {
+        let mut st = State::new(Instant::now(), &PoolConfig::default(), 0);
+        st.normal_since = Instant::now() - Duration::from_secs(1);
+        st
+    }
+
+    fn queue(st: &mut State<u32>, waited: Duration) -> Arc<Waiter<u32>> {
+        let w = Arc::new(Waiter::new(Instant::now() - waited, None));
+        st.waiters.push_back(w.clone());
+        w
+    }
+
+    fn slot(w: &Waiter<u32>) -> &'static str {
+        match &*w.slot.lock() {
+            None => "empty",
+            Some(Delivery::Retry) => "retry",
+            Some(Delivery::Done(Ok(_))) => "conn",
+            Some(Delivery::Done(Err(_))) => "error",
+        }
+    }
+
+    #[test]
+    fn normal_mode_makes_a_return_idle_and_wakes_one_waiter_at_a_time() {
+        let mut st = state();
+        let (a, b) = (queue(&mut st, ZERO), queue(&mut st, ZERO));
+        drop(st.put(conn(1), Instant::now()));
+        assert_eq!((st.idle.len(), st.woken, st.waiters.len()), (1, 1, 1));
+        assert_eq!((slot(&a), slot(&b)), ("retry", "empty"));
+        assert_eq!(st.waiting(), 2);
+        // One woken waiter is on its way already: no second wake-up.
+        drop(st.put(conn(2), Instant::now()));
+        assert_eq!((st.idle.len(), st.woken, slot(&b)), (2, 1, "empty"));
+        // It arrives and takes one; the next waiter is woken for the other.
+        st.woken -= 1;
+        st.idle.pop_back();
+        drop(st.wake_next());
+        assert_eq!((st.woken, slot(&b), st.waiters.len()), (1, "retry", 0));
+        assert_eq!(st.counters.acquires, 0);
+        assert!(st.handoff_until.is_none());
+    }
+
+    #[test]
+    fn a_starving_waiter_starts_hand_off_mode_until_its_queue_is_served() {
+        let mut st = state();
+        let old = queue(&mut st, Duration::from_millis(5));
+        let mid = queue(&mut st, ZERO);
+        drop(st.put(conn(1), Instant::now()));
+        assert_eq!((slot(&old), st.idle.len(), st.woken), ("conn", 0, 0));
+        assert!(st.handoff_until.is_some());
+        assert_eq!(st.counters.acquires, 1);
+        assert!(
+            st.counters.wait_us_max >= 5000,
+            "{}",
+            st.counters.wait_us_max
+        );
+        // A newcomer during hand-off mode queues behind the waiters of its start.
+        let young = queue(&mut st, ZERO);
+        drop(st.put(conn(2), Instant::now()));
+        assert_eq!((slot(&mid), slot(&young)), ("conn", "empty"));
+        // Those are served: normal mode again, the newcomer is woken to take an idle one.
+        drop(st.put(conn(3), Instant::now()));
+        assert_eq!((slot(&young), st.idle.len(), st.woken), ("retry", 1, 1));
+        assert!(st.handoff_until.is_none());
+        assert_eq!(st.counters.acquires, 2);
+    }
+
+    #[test]
+    fn normal_mode_lasts_at_least_the_threshold_between_two_hand_offs() {
+        let mut st = state();
+        queue(&mut st, Duration::from_millis(5));
+        assert!(st.handoff(Instant::now()));
+        st.waiters.pop_front();
+        // The queue is empty: hand-off mode ends; a waiter that has waited long already
+        // counts its wait from then.
+        assert!(!st.handoff(Instant::now()));
+        queue(&mut st, Duration::from_millis(5));
+        assert!(!st.handoff(Instant::now()));
+        assert!(st.handoff(Instant::now() + STARVING));
+    }
+
+    #[test]
+    fn failing_waiters_delivers_errors_and_empties_the_queue() {
+        let mut st = state();
+        let (a, b) = (queue(&mut st, ZERO), queue(&mut st, ZERO));
+        let wakes = st.fail_waiters(&Error::new(crate::ErrorKind::PoolClosed, "closed"));
+        assert_eq!(wakes.len(), 2);
+        assert_eq!((slot(&a), slot(&b), st.waiting()), ("error", "error", 0));
     }
 }
