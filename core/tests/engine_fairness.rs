@@ -130,10 +130,11 @@ fn every_one_of_256_threads_on_8_connections_completes() {
 #[test]
 fn a_waiter_is_not_starved_by_threads_that_keep_the_connection_busy() {
     // One connection, hogs that re-borrow it the moment they return it: with barging alone,
-    // a sleeping waiter would lose every race to them. Hand-off mode bounds its wait.
+    // a sleeping waiter loses races to them (longest wait 60-80 ms measured with hand-off
+    // mode disabled); hand-off mode bounds its wait (about 2 ms measured).
     let pool = Arc::new(Pool::new(FakeManager::new(), config(1), "starve"));
     let stop = Arc::new(AtomicBool::new(false));
-    let hogs: Vec<_> = (0..4)
+    let hogs: Vec<_> = (0..8)
         .map(|_| {
             let (p, stop) = (pool.clone(), stop.clone());
             std::thread::spawn(move || {
@@ -156,7 +157,7 @@ fn a_waiter_is_not_starved_by_threads_that_keep_the_connection_busy() {
         .acquires_total
         > 100));
     let mut longest = Duration::ZERO;
-    for _ in 0..50 {
+    for _ in 0..100 {
         let t = Instant::now();
         let c = pool
             .acquire_with(&Acquire {
@@ -170,11 +171,11 @@ fn a_waiter_is_not_starved_by_threads_that_keep_the_connection_busy() {
     }
     stop.store(true, SeqCst);
     let borrows: u64 = hogs.into_iter().map(|h| h.join().unwrap()).sum();
-    eprintln!("starvation: longest wait among 50 borrows beside 4 hogs: {longest:?}");
+    eprintln!("starvation: longest wait among 100 borrows beside 8 hogs: {longest:?}");
     assert!(borrows > 0);
-    assert!(longest < Duration::from_millis(500), "{longest:?}");
+    assert!(longest < Duration::from_millis(40), "{longest:?}");
     let s = pool.stats();
-    assert_eq!(s.acquires_total, borrows + 50, "{s:?}");
+    assert_eq!(s.acquires_total, borrows + 100, "{s:?}");
     assert_eq!((s.active, s.waiting, s.timeouts_total), (0, 0, 0), "{s:?}");
 }
 
