@@ -66,9 +66,9 @@ impl<M: ManageConnection> Shared<M> {
         }
         let mut st = self.state.lock();
         st.counters.arrivals += 1;
-        let mut woken = false;
+        let (mut woken, mut now) = (false, start);
         loop {
-            st = match self.from_idle(st, how, timeout, start, woken) {
+            st = match self.from_idle(st, how, timeout, (start, now), woken) {
                 Idle::Done(r) => return r,
                 Idle::Wait(st) => st,
             };
@@ -80,21 +80,22 @@ impl<M: ManageConnection> Shared<M> {
                 Waited::Retry(st) => st,
             };
             woken = true;
+            now = Instant::now();
         }
     }
 
     /// Takes an idle connection, unless waiters come first: in hand-off mode a newcomer
     /// queues behind them (a woken waiter, the oldest, may take one). Expired connections
-    /// are closed and long-idle ones validated, both outside the lock.
+    /// are closed and long-idle ones validated, both outside the lock. `now` is read
+    /// before the lock was taken (no clock read under it on the fast path).
     fn from_idle<'a>(
         self: &'a Arc<Self>,
         mut st: Guard<'a, M::Connection>,
         how: &Acquire<'_>,
         timeout: Duration,
-        start: Instant,
+        (start, mut now): (Instant, Instant),
         woken: bool,
     ) -> Idle<'a, M> {
-        let mut now = Instant::now();
         loop {
             if st.closed {
                 return Idle::Done(Err(self.closed_error()));
