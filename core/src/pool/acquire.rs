@@ -1,5 +1,5 @@
 //! The borrower's path: take an idle connection (one lock, pop, unlock), or queue as a
-//! waiter and get a connection handed over by a returning borrower or a connector.
+//! waiter until woken to retry (normal mode) or handed a connection (hand-off mode).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use super::connector;
 use super::lock::wait_until;
 use super::pooled::Pooled;
 use super::shared::Shared;
-use super::state::{Borrow, Handoff, Reason, State, Waiter};
+use super::state::{Delivery, Handoff, Reason, State, Waiter};
 use super::Acquire;
 use crate::events::{self, Event};
 use crate::{Error, ErrorKind, ManageConnection, Result};
@@ -21,6 +21,20 @@ use crate::{Error, ErrorKind, ManageConnection, Result};
 pub(crate) const INTERRUPT_POLL: Duration = Duration::from_millis(50);
 
 type Guard<'a, C> = MutexGuard<'a, State<C>>;
+
+/// How a look at the idle stack ended.
+enum Idle<'a, M: ManageConnection> {
+    Done(Result<Pooled<M>>),
+    /// Nothing to take: wait, with the lock still held.
+    Wait(Guard<'a, M::Connection>),
+}
+
+/// How a wait ended.
+enum Waited<'a, M: ManageConnection> {
+    Done(Result<Pooled<M>>),
+    /// Woken in normal mode (no longer counted in `woken`): look at the idle stack again.
+    Retry(Guard<'a, M::Connection>),
+}
 
 /// Unregisters a cancel waker when the wait ends, however it ends.
 struct Unregister<'a>(Option<(&'a crate::CancelToken, u64)>);
@@ -52,16 +66,45 @@ impl<M: ManageConnection> Shared<M> {
         }
         let mut st = self.state.lock();
         st.counters.arrivals += 1;
-        let mut now = start;
+        let (mut woken, mut now) = (false, start);
+        loop {
+            st = match self.from_idle(st, how, timeout, (start, now), woken) {
+                Idle::Done(r) => return r,
+                Idle::Wait(st) => st,
+            };
+            if let Some(e) = st.fail_fast(Instant::now()) {
+                return Err(e);
+            }
+            st = match self.wait(st, how, timeout, start, woken) {
+                Waited::Done(r) => return r,
+                Waited::Retry(st) => st,
+            };
+            woken = true;
+            now = Instant::now();
+        }
+    }
+
+    /// Takes an idle connection, unless waiters come first: in hand-off mode a newcomer
+    /// queues behind them (a woken waiter, the oldest, may take one). Expired connections
+    /// are closed and long-idle ones validated, both outside the lock. `now` is read
+    /// before the lock was taken (no clock read under it on the fast path).
+    fn from_idle<'a>(
+        self: &'a Arc<Self>,
+        mut st: Guard<'a, M::Connection>,
+        how: &Acquire<'_>,
+        timeout: Duration,
+        (start, mut now): (Instant, Instant),
+        woken: bool,
+    ) -> Idle<'a, M> {
         loop {
             if st.closed {
-                return Err(self.closed_error());
+                return Idle::Done(Err(self.closed_error()));
             }
-            if !st.waiters.is_empty() {
-                break;
+            if !woken && !st.waiters.is_empty() && st.handoff(now) {
+                return Idle::Wait(st);
             }
             let Some(idle) = st.idle.pop_back() else {
-                break;
+                return Idle::Wait(st);
             };
             if idle.conn.expired(now) {
                 st.closing += 1;
@@ -75,16 +118,22 @@ impl<M: ManageConnection> Shared<M> {
             if now.saturating_duration_since(idle.since) < self.config.validation_idle {
                 // Used recently: counted as handed out now (one lock on this path), then a
                 // cheap look at it outside the lock; the count is undone if it is dead.
-                let borrow = self.count_out(&mut st, how, start);
+                let (borrow, since, waited_us) = self.count_out(&mut st, how, start, woken);
+                let wake = st.wake_next();
                 drop(st);
-                let alive = catch_unwind(AssertUnwindSafe(|| self.manager.is_alive(&mut conn.raw)))
-                    .unwrap_or(false);
+                drop(wake);
+                // A connection never handed out was just opened: nothing to look at yet.
+                let alive = conn.uses == 0
+                    || catch_unwind(AssertUnwindSafe(|| self.manager.is_alive(&mut conn.raw)))
+                        .unwrap_or(false);
                 if alive {
                     conn.uses += 1;
-                    return Ok(Pooled::new(self.clone(), conn, start, borrow));
+                    return Idle::Done(Ok(Pooled::new(self.clone(), conn, since, borrow)));
                 }
                 st = self.state.lock();
-                st.counters.acquires -= 1;
+                let c = &mut st.counters;
+                c.acquires = c.acquires.saturating_sub(1);
+                c.wait_us_total = c.wait_us_total.saturating_sub(waited_us);
                 st.borrows.remove(&borrow);
                 st.closing += 1;
                 drop(st);
@@ -92,7 +141,7 @@ impl<M: ManageConnection> Shared<M> {
                 st = self.state.lock();
                 now = Instant::now();
                 if now.saturating_duration_since(start) >= timeout {
-                    break; // out of time: the wait below reports the timeout
+                    return Idle::Wait(st); // out of time: the wait reports the timeout
                 }
                 continue;
             }
@@ -102,7 +151,7 @@ impl<M: ManageConnection> Shared<M> {
                 .is_ok_and(|r| r.is_ok());
             st = self.state.lock();
             if valid && !st.closed {
-                return Ok(self.hand_out(st, conn, how, start));
+                return Idle::Done(Ok(self.hand_out(st, conn, how, start, woken)));
             }
             st.closing += 1;
             drop(st);
@@ -111,69 +160,82 @@ impl<M: ManageConnection> Shared<M> {
             st = self.state.lock();
             now = Instant::now();
             if now.saturating_duration_since(start) >= timeout {
-                break; // out of time: the wait below reports the timeout
+                return Idle::Wait(st); // out of time: the wait reports the timeout
             }
         }
-        if let Some(e) = st.fail_fast(now) {
-            return Err(e);
-        }
-        self.wait(st, how, timeout, start)
     }
 
-    /// Counts a successful acquire without a wait and wraps `conn` for the borrower
-    /// (a waiter's hand-off is counted by `State::put`).
+    /// Counts a successful acquire from the idle stack and wraps `conn` for the borrower
+    /// (a hand-off to a waiter is counted by `State::put`). A woken waiter's wait counts in
+    /// the wait time. When connections stay idle, the next waiter is woken for them.
     fn hand_out(
         self: &Arc<Self>,
         mut st: Guard<'_, M::Connection>,
         mut conn: Conn<M::Connection>,
         how: &Acquire<'_>,
-        now: Instant,
+        start: Instant,
+        woken: bool,
     ) -> Pooled<M> {
-        let borrow = self.count_out(&mut st, how, now);
+        let (borrow, since, _) = self.count_out(&mut st, how, start, woken);
+        let wake = st.wake_next();
         drop(st);
+        drop(wake);
         conn.uses += 1;
-        Pooled::new(self.clone(), conn, now, borrow)
+        Pooled::new(self.clone(), conn, since, borrow)
     }
 
-    /// Counts an acquire and registers the borrow for leak detection; returns its id (0
-    /// when leak detection is off).
-    fn count_out(&self, st: &mut State<M::Connection>, how: &Acquire<'_>, now: Instant) -> u64 {
-        st.counters.acquires += 1;
-        if self.config.leak_detection.is_zero() {
-            return 0;
+    /// Counts an acquire from the idle stack (a woken waiter's wait counts in the wait time)
+    /// and registers the borrow for leak detection. Returns the borrow's id (0 when leak
+    /// detection is off), when it started, and the wait time counted.
+    fn count_out(
+        &self,
+        st: &mut State<M::Connection>,
+        how: &Acquire<'_>,
+        start: Instant,
+        woken: bool,
+    ) -> (u64, Instant, u64) {
+        let (mut since, mut waited_us) = (start, 0);
+        let c = &mut st.counters;
+        c.acquires += 1;
+        if woken {
+            since = Instant::now();
+            waited_us = since.saturating_duration_since(start).as_micros() as u64;
+            c.wait_us_total += waited_us;
+            c.wait_us_max = c.wait_us_max.max(waited_us);
         }
-        st.next_borrow += 1;
-        let id = st.next_borrow;
-        let label = how.label.unwrap_or("(unlabelled)").to_string();
-        st.borrows.insert(
-            id,
-            Borrow {
-                since: now,
-                label,
-                reported: false,
-            },
-        );
-        id
+        let borrow = if self.config.leak_detection.is_zero() {
+            0
+        } else {
+            let label = how.label.unwrap_or("(unlabelled)").to_string();
+            st.track(label, since)
+        };
+        (borrow, since, waited_us)
     }
 
-    /// Queues as a waiter until a connection is handed over, the deadline passes, or the
-    /// wait is cancelled. Connects needed for it start in the background.
+    /// Queues as a waiter (at the front when `woken`: it was the oldest) until woken to
+    /// retry, handed a connection, the deadline passes, or the wait is cancelled.
+    /// Connects needed for it start in the background.
     ///
     /// The waiter sleeps on its own slot, not the pool lock: a hand-off (accounted by the
-    /// deliverer) costs one wake-up and no pool-lock acquisition here. Only giving up
-    /// (timeout, cancel, interrupt) takes the pool lock, to leave the queue.
-    fn wait(
-        self: &Arc<Self>,
-        mut st: Guard<'_, M::Connection>,
+    /// deliverer) costs one wake-up and no pool-lock acquisition here. Retrying and giving
+    /// up (timeout, cancel, interrupt) take the pool lock.
+    fn wait<'a>(
+        self: &'a Arc<Self>,
+        mut st: Guard<'a, M::Connection>,
         how: &Acquire<'_>,
         timeout: Duration,
         start: Instant,
-    ) -> Result<Pooled<M>> {
+        woken: bool,
+    ) -> Waited<'a, M> {
         let deadline = start.checked_add(timeout);
         let label = (!self.config.leak_detection.is_zero())
             .then(|| how.label.unwrap_or("(unlabelled)").to_string());
         let waiter = Arc::new(Waiter::new(start, label));
-        st.waiters.push_back(waiter.clone());
+        if woken {
+            st.waiters.push_front(waiter.clone());
+        } else {
+            st.waiters.push_back(waiter.clone());
+        }
         let approvals = self.plan(&mut st);
         drop(st);
         connector::spawn(approvals);
@@ -189,9 +251,16 @@ impl<M: ManageConnection> Shared<M> {
             if cancelled {
                 break true;
             }
-            if let Some(delivered) = slot.take() {
-                drop(slot);
-                return self.received(delivered);
+            match slot.take() {
+                Some(Delivery::Done(d)) => {
+                    drop(slot);
+                    return Waited::Done(self.received(d));
+                }
+                Some(Delivery::Retry) => {
+                    drop(slot);
+                    return Waited::Retry(self.unwoken());
+                }
+                None => {}
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
@@ -214,33 +283,52 @@ impl<M: ManageConnection> Shared<M> {
         // Giving up: leave the queue under the pool lock. If we are not queued any more,
         // a deliverer got there first and our slot is filled.
         let mut st = self.state.lock();
-        if st.waiters.iter().any(|w| Arc::ptr_eq(w, &waiter)) {
+        if st.remove_waiter(&waiter) {
             if !cancelled {
-                return Err(self.timed_out(st, &waiter, timeout));
+                return Waited::Done(Err(self.timed_out(st, timeout)));
             }
-            st.remove_waiter(&waiter);
             st.counters.cancelled += 1;
-            return Err(cancelled_error(&self.name));
+            return Waited::Done(Err(cancelled_error(&self.name)));
         }
         let delivered = waiter.slot.lock().take();
-        if cancelled {
-            st.counters.cancelled += 1;
-            if let Some(Ok(handoff)) = delivered {
-                // Handed over just as the wait was cancelled: not an acquire; it goes back.
-                let conn = st.unaccount(handoff);
-                self.give_back(st, conn);
-            }
-            return Err(cancelled_error(&self.name));
-        }
         match delivered {
-            // Timed out just as a connection (or an error) arrived: take it.
-            Some(d) => {
+            // Woken just as the wait ended: pass the wake-up on, or retry (a timed-out
+            // retry that finds nothing idle reports the timeout).
+            Some(Delivery::Retry) => {
+                st.woken = st.woken.saturating_sub(1);
+                if !cancelled {
+                    return Waited::Retry(st);
+                }
+                st.counters.cancelled += 1;
+                let wake = st.wake_next();
                 drop(st);
-                self.received(d)
+                drop(wake);
+                Waited::Done(Err(cancelled_error(&self.name)))
+            }
+            Some(Delivery::Done(d)) if cancelled => {
+                st.counters.cancelled += 1;
+                if let Ok(handoff) = d {
+                    // Handed over just as the wait was cancelled: not an acquire; it goes back.
+                    let conn = st.unaccount(handoff);
+                    self.give_back(st, conn);
+                }
+                Waited::Done(Err(cancelled_error(&self.name)))
+            }
+            // Timed out just as a connection (or an error) arrived: take it.
+            Some(Delivery::Done(d)) => {
+                drop(st);
+                Waited::Done(self.received(d))
             }
             // Not queued and nothing delivered: cannot happen (see `Waiter`); a timeout.
-            None => Err(self.timed_out(st, &waiter, timeout)),
+            None => Waited::Done(Err(self.timed_out(st, timeout))),
         }
+    }
+
+    /// Takes the pool lock for a woken waiter's retry; it no longer counts as woken.
+    fn unwoken(&self) -> Guard<'_, M::Connection> {
+        let mut st = self.state.lock();
+        st.woken = st.woken.saturating_sub(1);
+        st
     }
 
     /// Wraps what a deliverer put in our slot (already accounted under the pool lock).
@@ -263,13 +351,8 @@ impl<M: ManageConnection> Shared<M> {
         }
     }
 
-    /// Leaves the queue and explains the timeout.
-    fn timed_out(
-        &self,
-        mut st: Guard<'_, M::Connection>,
-        waiter: &Arc<Waiter<M::Connection>>,
-        timeout: Duration,
-    ) -> Error {
+    /// Explains and counts a timeout (the waiter has left the queue).
+    fn timed_out(&self, mut st: Guard<'_, M::Connection>, timeout: Duration) -> Error {
         let mut message = format!(
             "timed out after {} ms waiting for a connection (max_size={}, open={}, active={}, idle={}, waiting={})",
             timeout.as_millis(),
@@ -277,12 +360,11 @@ impl<M: ManageConnection> Shared<M> {
             st.open + st.connecting,
             st.active(),
             st.idle.len(),
-            st.waiters.len(),
+            st.waiting() + 1,
         );
         if let Some(e) = &st.last_error {
             message.push_str(&format!("; last connect error: {e}"));
         }
-        st.remove_waiter(waiter);
         st.counters.timeouts += 1;
         drop(st);
         events::emit(Event::AcquireTimeout {

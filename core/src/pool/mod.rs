@@ -3,10 +3,34 @@
 //! All state sits behind one mutex ([`state`]); no connect, ping, reset or close ever runs
 //! while it is held. Connects run on connector threads ([`connector`]), at most
 //! `max_connecting` at once, and each is approved before it starts ([`approval`]) so
-//! `open + connecting <= max_size`. Waiters are served in arrival order; a returned or new
-//! connection goes straight to the oldest waiter. Idle connections are reused most recently
-//! returned first (as HikariCP and Go's database/sql do): the hot set stays small and warm,
-//! and the surplus at the cold end ages out through `idle_timeout`.
+//! `open + connecting <= max_size`. Idle connections are reused most recently returned
+//! first (as HikariCP and Go's database/sql do): the hot set stays small and warm, and the
+//! surplus at the cold end ages out through `idle_timeout`.
+//!
+//! Hand-off has two modes, after Go's `sync.Mutex`. In normal mode a running thread takes
+//! an idle connection even while others wait, and a returned connection goes idle; the
+//! oldest waiter is woken to come and take it, one woken waiter at a time (a return costs at
+//! most one wake-up, and none when nobody waits); a woken waiter that finds nothing queues
+//! again at the front. So when threads outnumber connections the running threads keep
+//! going without a context switch per borrow. Once the oldest waiter has waited
+//! [`state::STARVING`] (1 ms), hand-off mode begins: returned and new connections go
+//! straight to the oldest waiter and newcomers queue, until every waiter queued at that
+//! moment has been served; then normal mode runs for at least 1 ms before the next. So a
+//! waiter's wait is bounded by the queue ahead of it, not by luck, and among themselves
+//! waiters are served in arrival order.
+//!
+//! Why this and not the anchors as they are: strict FIFO hand-off (what this pool did
+//! before, and what Vitess smartconnpool does: a returned connection goes to a waiter
+//! whenever there is one) costs a wake-up and a context switch per borrow once threads
+//! outnumber connections (0.2-0.6x r2d2 measured at 32 and 256 threads on 2 cores), and a
+//! connection reserved for a woken thread not yet scheduled sits unused. HikariCP's
+//! ConcurrentBag lets borrowers steal (thread-local lists, a shared list, a hand-off queue
+//! a returner offers to while waiters exist) but bounds no wait. Go's per-waiter rule
+//! (leave starvation mode when a served waiter waited < 1 ms) rarely leaves it on an
+//! oversubscribed machine, where every waiter of a long queue waits that long; serving the
+//! queue of the moment and then granting normal mode 1 ms does. Spinning before parking
+//! (200 spin-loop rounds, or one yield) was measured and not kept: no gain beyond the
+//! noise on 2 cores, and one p99.9 of 218 ms at 256 threads.
 //!
 //! Failing connects back off exponentially with jitter (50 ms doubling to 5 s, one connect
 //! at a time while failing). While they fail and no connection can come back (none open,

@@ -1,5 +1,5 @@
-//! A borrowed connection (RAII) and the return path: check, reset, then hand to the oldest
-//! waiter or make idle; or close, outside the lock.
+//! A borrowed connection (RAII) and the return path: check, reset, then make idle (waking
+//! a waiter) or, in hand-off mode, hand to the oldest waiter; or close, outside the lock.
 
 use std::ops::{Deref, DerefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -235,6 +235,8 @@ impl<M: ManageConnection> Shared<M> {
             st.connecting = 0;
             st.closing = 0;
             st.waiters.clear();
+            st.woken = 0;
+            st.handoff_until = None;
             st.borrows.clear();
             st.failures = 0;
             st.backoff_until = None;
@@ -261,7 +263,7 @@ impl<M: ManageConnection> Shared<M> {
             total: st.open + st.connecting,
             idle: st.idle.len() as u32,
             active: st.active(),
-            waiting: st.waiters.len() as u32,
+            waiting: st.waiting(),
             acquires_total: c.acquires,
             timeouts_total: c.timeouts,
             created_total: c.created,

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use std::sync::Condvar;
 
@@ -11,6 +11,10 @@ use super::conn::Conn;
 use super::demand::Demand;
 use super::lock::Lock;
 use crate::{Error, PoolConfig, Result};
+
+/// A waiter that has waited this long (since it queued, or since the last hand-off mode
+/// ended, whichever is later) switches the pool to hand-off mode.
+pub(crate) const STARVING: Duration = Duration::from_millis(1);
 
 /// An idle connection and since when it has been idle.
 pub(crate) struct Idle<C> {
@@ -29,17 +33,26 @@ pub(crate) struct Handoff<C> {
     pub borrow: u64,
 }
 
+/// What a deliverer leaves in a waiter's slot.
+pub(crate) enum Delivery<C> {
+    /// Normal mode: a connection went idle; take it if still there, or queue again at
+    /// the front. The waiter has left the queue and is counted in `State::woken`.
+    Retry,
+    /// Hand-off mode (or an error): the result of the acquire, already accounted.
+    Done(Result<Handoff<C>>),
+}
+
 /// One waiting acquirer. It parks on its own slot mutex and condvar, never on the pool
-/// lock: the deliverer (holding the pool lock) does the acquire's accounting, fills the
-/// slot and wakes exactly this thread, which then only takes the connection.
+/// lock: the deliverer (holding the pool lock) fills the slot and wakes exactly this
+/// thread. A hand-off is accounted by the deliverer; the waiter then only takes it.
 ///
 /// Lock order: pool lock, then slot. A waiter holding its slot never takes the pool lock.
 /// A waiter is delivered to only while it is queued, and only under the pool lock, so a
 /// waiter that finds itself no longer queued (under the pool lock) has a filled slot.
 pub(crate) struct Waiter<C> {
-    pub slot: Lock<Option<Result<Handoff<C>>>>,
+    pub slot: Lock<Option<Delivery<C>>>,
     pub cv: Condvar,
-    /// When the acquire started (for the wait time).
+    /// When the acquire started (for the wait time and the hand-off mode).
     pub start: Instant,
     /// The borrower's label, when leak detection is on.
     pub label: Option<String>,
@@ -57,8 +70,8 @@ impl<C> Waiter<C> {
 
     /// Fills the slot. Call with the pool lock held, after removing the waiter from the
     /// queue; wake it (drop the returned [`Wake`]) after releasing the pool lock.
-    fn deliver(self: Arc<Self>, result: Result<Handoff<C>>) -> Wake<C> {
-        *self.slot.lock() = Some(result);
+    fn deliver(self: Arc<Self>, delivery: Delivery<C>) -> Wake<C> {
+        *self.slot.lock() = Some(delivery);
         Wake(Some(self))
     }
 
@@ -148,8 +161,17 @@ impl Counters {
 pub(crate) struct State<C> {
     /// Idle connections; the back is the most recently returned (reused first).
     pub idle: VecDeque<Idle<C>>,
-    /// Waiting acquirers, oldest first. Non-empty only while `idle` is empty.
+    /// Waiting acquirers, oldest first. While `idle` is not empty, one of them is woken
+    /// (`woken > 0`) and on its way to take it.
     pub waiters: VecDeque<Arc<Waiter<C>>>,
+    /// Waiters woken to retry (`Delivery::Retry`) and not back under the lock yet. At most
+    /// one at a time (as Go's `mutexWoken`): a return costs at most one wake-up.
+    pub woken: u32,
+    /// Hand-off mode, while set: waiters that started at or before it are served first,
+    /// returned connections go straight to the oldest waiter and newcomers queue.
+    pub handoff_until: Option<Instant>,
+    /// When the last hand-off mode ended (the pool's creation at first).
+    pub normal_since: Instant,
     /// Established connections: idle, borrowed and being closed.
     pub open: u32,
     /// Connects in progress (each holds an approval).
@@ -176,6 +198,9 @@ impl<C> State<C> {
         State {
             idle: VecDeque::new(),
             waiters: VecDeque::new(),
+            woken: 0,
+            handoff_until: None,
+            normal_since: now,
             open: 0,
             connecting: 0,
             closing: 0,
@@ -198,15 +223,57 @@ impl<C> State<C> {
             .saturating_sub(self.idle.len() as u32)
     }
 
-    /// Hands `conn` to the oldest waiter, counting the acquire for it (wait time,
-    /// leak-detection borrow), or makes it idle when nobody waits. Drop the returned
+    /// Acquirers waiting: queued or woken.
+    pub fn waiting(&self) -> u32 {
+        self.waiters.len() as u32 + self.woken
+    }
+
+    /// Is the pool in hand-off mode at `now`? It begins when the oldest waiter has waited
+    /// [`STARVING`] (counted from the end of the last hand-off mode, so that normal mode
+    /// gets at least that long between two), and ends once every waiter queued when it
+    /// began has been served or has given up.
+    pub fn handoff(&mut self, now: Instant) -> bool {
+        let Some(front) = self.waiters.front() else {
+            if self.handoff_until.take().is_some() {
+                self.normal_since = now;
+            }
+            return false;
+        };
+        if let Some(until) = self.handoff_until {
+            if front.start <= until {
+                return true;
+            }
+            self.handoff_until = None;
+            self.normal_since = now;
+        }
+        let since = front.start.max(self.normal_since);
+        if now.saturating_duration_since(since) < STARVING {
+            return false;
+        }
+        self.handoff_until = self.waiters.back().map(|w| w.start);
+        true
+    }
+
+    /// Returns `conn`: in hand-off mode to the oldest waiter, counting the acquire for it
+    /// (wait time, leak-detection borrow); otherwise to the idle stack, waking the oldest
+    /// waiter to come and take it unless one is already on its way. Drop the returned
     /// [`Wake`] after releasing the pool lock.
     pub fn put(&mut self, mut conn: Conn<C>, now: Instant) -> Wake<C> {
-        let Some(w) = self.waiters.pop_front() else {
+        if self.waiters.is_empty() {
+            if self.handoff_until.take().is_some() {
+                self.normal_since = now;
+            }
             self.idle.push_back(Idle { conn, since: now });
             return Wake::none();
-        };
+        }
         let at = Instant::now();
+        if !self.handoff(at) {
+            self.idle.push_back(Idle { conn, since: now });
+            return self.wake_next();
+        }
+        let Some(w) = self.waiters.pop_front() else {
+            unreachable!("hand-off mode with no waiter");
+        };
         let waited_us = at.saturating_duration_since(w.start).as_micros() as u64;
         let c = &mut self.counters;
         c.acquires += 1;
@@ -214,25 +281,41 @@ impl<C> State<C> {
         c.wait_us_max = c.wait_us_max.max(waited_us);
         let borrow = match &w.label {
             None => 0,
-            Some(label) => {
-                self.next_borrow += 1;
-                let id = self.next_borrow;
-                let borrow = Borrow {
-                    since: at,
-                    label: label.clone(),
-                    reported: false,
-                };
-                self.borrows.insert(id, borrow);
-                id
-            }
+            Some(label) => self.track(label.clone(), at),
         };
         conn.uses += 1;
-        w.deliver(Ok(Handoff {
+        w.deliver(Delivery::Done(Ok(Handoff {
             conn,
             at,
             waited_us,
             borrow,
-        }))
+        })))
+    }
+
+    /// Wakes the oldest waiter to retry when a connection is idle and no woken waiter is
+    /// on its way already. Drop the returned [`Wake`] after releasing the pool lock.
+    pub fn wake_next(&mut self) -> Wake<C> {
+        if self.woken > 0 || self.idle.is_empty() {
+            return Wake::none();
+        }
+        let Some(w) = self.waiters.pop_front() else {
+            return Wake::none();
+        };
+        self.woken += 1;
+        w.deliver(Delivery::Retry)
+    }
+
+    /// Tracks a borrow for leak detection; returns its id.
+    pub fn track(&mut self, label: String, since: Instant) -> u64 {
+        self.next_borrow += 1;
+        let id = self.next_borrow;
+        let borrow = Borrow {
+            since,
+            label,
+            reported: false,
+        };
+        self.borrows.insert(id, borrow);
+        id
     }
 
     /// Undoes the accounting `put` did for a hand-off its waiter did not take (the wait
@@ -254,7 +337,7 @@ impl<C> State<C> {
         let waiters: Vec<_> = self.waiters.drain(..).collect();
         waiters
             .into_iter()
-            .map(|w| w.deliver(Err(error.clone())))
+            .map(|w| w.deliver(Delivery::Done(Err(error.clone()))))
             .collect()
     }
 
@@ -284,7 +367,7 @@ impl<C> State<C> {
         } else {
             0
         };
-        let waiting = self.waiters.len() as u32;
+        let waiting = self.waiting();
         let needed = (active + waiting)
             .max(active + config.min_idle)
             .max(warm)
@@ -327,5 +410,106 @@ pub(crate) fn connect_failing(e: &Error, failures: u32) -> Error {
         Error::server(e.kind(), e.server_errno(), e.sqlstate(), message)
     } else {
         Error::new(e.kind(), message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ZERO: Duration = Duration::ZERO;
+
+    fn conn(n: u32) -> Conn<u32> {
+        Conn::new(n, Instant::now(), ZERO, 0)
+    }
+
+    /// A state whose last hand-off mode ended long ago.
+    fn state() -> State<u32> {
+        let mut st = State::new(Instant::now(), &PoolConfig::default(), 0);
+        st.normal_since = Instant::now() - Duration::from_secs(1);
+        st
+    }
+
+    fn queue(st: &mut State<u32>, waited: Duration) -> Arc<Waiter<u32>> {
+        let w = Arc::new(Waiter::new(Instant::now() - waited, None));
+        st.waiters.push_back(w.clone());
+        w
+    }
+
+    fn slot(w: &Waiter<u32>) -> &'static str {
+        match &*w.slot.lock() {
+            None => "empty",
+            Some(Delivery::Retry) => "retry",
+            Some(Delivery::Done(Ok(_))) => "conn",
+            Some(Delivery::Done(Err(_))) => "error",
+        }
+    }
+
+    #[test]
+    fn normal_mode_makes_a_return_idle_and_wakes_one_waiter_at_a_time() {
+        let mut st = state();
+        let (a, b) = (queue(&mut st, ZERO), queue(&mut st, ZERO));
+        drop(st.put(conn(1), Instant::now()));
+        assert_eq!((st.idle.len(), st.woken, st.waiters.len()), (1, 1, 1));
+        assert_eq!((slot(&a), slot(&b)), ("retry", "empty"));
+        assert_eq!(st.waiting(), 2);
+        // One woken waiter is on its way already: no second wake-up.
+        drop(st.put(conn(2), Instant::now()));
+        assert_eq!((st.idle.len(), st.woken, slot(&b)), (2, 1, "empty"));
+        // It arrives and takes one; the next waiter is woken for the other.
+        st.woken -= 1;
+        st.idle.pop_back();
+        drop(st.wake_next());
+        assert_eq!((st.woken, slot(&b), st.waiters.len()), (1, "retry", 0));
+        assert_eq!(st.counters.acquires, 0);
+        assert!(st.handoff_until.is_none());
+    }
+
+    #[test]
+    fn a_starving_waiter_starts_hand_off_mode_until_its_queue_is_served() {
+        let mut st = state();
+        let old = queue(&mut st, Duration::from_millis(5));
+        let mid = queue(&mut st, ZERO);
+        drop(st.put(conn(1), Instant::now()));
+        assert_eq!((slot(&old), st.idle.len(), st.woken), ("conn", 0, 0));
+        assert!(st.handoff_until.is_some());
+        assert_eq!(st.counters.acquires, 1);
+        assert!(
+            st.counters.wait_us_max >= 5000,
+            "{}",
+            st.counters.wait_us_max
+        );
+        // A newcomer during hand-off mode queues behind the waiters of its start.
+        let young = queue(&mut st, ZERO);
+        drop(st.put(conn(2), Instant::now()));
+        assert_eq!((slot(&mid), slot(&young)), ("conn", "empty"));
+        // Those are served: normal mode again, the newcomer is woken to take an idle one.
+        drop(st.put(conn(3), Instant::now()));
+        assert_eq!((slot(&young), st.idle.len(), st.woken), ("retry", 1, 1));
+        assert!(st.handoff_until.is_none());
+        assert_eq!(st.counters.acquires, 2);
+    }
+
+    #[test]
+    fn normal_mode_lasts_at_least_the_threshold_between_two_hand_offs() {
+        let mut st = state();
+        queue(&mut st, Duration::from_millis(5));
+        assert!(st.handoff(Instant::now()));
+        st.waiters.pop_front();
+        // The queue is empty: hand-off mode ends; a waiter that has waited long already
+        // counts its wait from then.
+        assert!(!st.handoff(Instant::now()));
+        queue(&mut st, Duration::from_millis(5));
+        assert!(!st.handoff(Instant::now()));
+        assert!(st.handoff(Instant::now() + STARVING));
+    }
+
+    #[test]
+    fn failing_waiters_delivers_errors_and_empties_the_queue() {
+        let mut st = state();
+        let (a, b) = (queue(&mut st, ZERO), queue(&mut st, ZERO));
+        let wakes = st.fail_waiters(&Error::new(crate::ErrorKind::PoolClosed, "closed"));
+        assert_eq!(wakes.len(), 2);
+        assert_eq!((slot(&a), slot(&b), st.waiting()), ("error", "error", 0));
     }
 }
