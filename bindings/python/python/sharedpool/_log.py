@@ -16,22 +16,26 @@ logger = logging.getLogger("sharedpool")
 _LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.DEBUG}
 
 
+#: What follows ``pool LABEL`` in each event's text, and the event's kind.
+_MARKERS = (
+    (": timed out after ", "acquire_timeout"),
+    (": connect failed: ", "connect_failed"),
+    (": connection held by ", "leak_suspected"),
+)
+
+
 def parse(message: str) -> tuple[str | None, str]:
-    """(pool label, event kind) of an event's text, ``pool LABEL: WHAT``."""
-    if not message.startswith("pool ") or ": " not in message:
+    """(pool label, event kind) of an event's text, ``pool LABEL: WHAT``; the label is the
+    library's redacted ``user@host:port/db#pool_name``."""
+    if not message.startswith("pool "):
         return None, "other"
-    label, what = message[len("pool ") :].split(": ", 1)
-    if what.startswith("connect failed"):
-        kind = "connect_failed"
-    elif what.endswith("possible leak"):
-        kind = "leak_suspected"
-    elif what == "closed":
-        kind = "pool_closed"
-    elif what.startswith("timed out"):
-        kind = "acquire_timeout"
-    else:
-        kind = "other"
-    return label, kind
+    found = [(message.find(m), kind) for m, kind in _MARKERS if m in message]
+    if message.endswith(": closed"):
+        found.append((len(message) - len(": closed"), "pool_closed"))
+    if not found:
+        return None, "other"
+    at, kind = min(found)
+    return message[len("pool ") : at], kind
 
 
 def emit(level: int, message: str) -> None:
