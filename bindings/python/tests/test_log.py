@@ -130,6 +130,28 @@ def test_a_failing_handler_does_not_break_the_pool(open_pool, records, monkeypat
         logger.removeHandler(boom)
 
 
+def test_silent_until_logging_is_configured(dsn) -> None:
+    """A library's logger: no output without a configured handler (no "last resort")."""
+    script = textwrap.dedent(
+        """
+        import sys, sharedpool
+        pool = sharedpool.open(sys.argv[1], max_size=1, pool_name=sys.argv[2])
+        with pool.connection():
+            try:
+                pool.connection(timeout=0.01)
+            except sharedpool.PoolTimeout:
+                print("timed out")
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, dsn, unique_name("quiet")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (0, "timed out\n", "")
+
+
 EXIT_SCRIPT = """
 import logging, sys, threading, time
 import sharedpool

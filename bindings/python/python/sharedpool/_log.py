@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 
 logger = logging.getLogger("sharedpool")
+# A library's logger: silent until the application configures logging (no "last resort" output).
+logger.addHandler(logging.NullHandler())
 
 _LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.DEBUG}
 
