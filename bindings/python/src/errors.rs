@@ -4,7 +4,8 @@
 //! interface, not a database error); INVALID_ARGUMENT → `ProgrammingError`; CONFIG_CONFLICT →
 //! `ConfigConflict`; CONNECT, AUTH, CONNECTION_LOST, CANCELLED → `OperationalError`; TIMEOUT →
 //! `PoolTimeout`; INTERNAL → `InternalError`; SERVER → by SQLSTATE class and errno
-//! ([`server_error_class`]), with `errno` and `sqlstate` set on the exception.
+//! ([`server_error_class`]), with `args == (errno, message)` and `errno` and `sqlstate` set on
+//! the exception.
 
 use std::ffi::CStr;
 
@@ -172,12 +173,13 @@ impl SpError {
             _ => py.get_type::<InternalError>(),
         };
         let is_server = self.errno != 0;
-        let message = if is_server && !self.message.contains(&self.errno.to_string()) {
-            format!("({} {}) {}", self.errno, self.sqlstate, self.message)
+        // Server errors carry `args == (errno, message)` as MySQLdb and PyMySQL do (SQLAlchemy
+        // reads `args[0]`); `str()` adds the SQLSTATE (see `Error.__str__` in __init__.py).
+        let err = if is_server {
+            PyErr::from_type(class, (self.errno, self.message))
         } else {
-            self.message
+            PyErr::from_type(class, self.message)
         };
-        let err = PyErr::from_type(class, message);
         if is_server {
             let value = err.value(py);
             // Setting attributes on a fresh exception instance cannot fail in practice.

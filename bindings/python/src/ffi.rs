@@ -3,7 +3,7 @@
 
 #![allow(non_camel_case_types, dead_code)]
 
-use std::ffi::{c_char, c_void};
+use std::ffi::{c_char, c_int, c_void};
 
 /// Opaque `sp_error`.
 #[repr(C)]
@@ -116,6 +116,11 @@ pub struct sp_acquire_options {
     pub label: *const c_char,
 }
 
+/// `sp_log_fn`: one pool event; `level` 1 error, 2 warning, 3 info, 4 debug; `message` valid
+/// during the call. Called from any thread.
+pub type sp_log_fn =
+    Option<unsafe extern "C" fn(ctx: *mut c_void, level: c_int, message: *const c_char)>;
+
 #[link(name = "sharedpool", kind = "dylib")]
 extern "C" {
     pub fn sp_abi_version() -> u32;
@@ -176,4 +181,5 @@ extern "C" {
     pub fn sp_pool_stats(p: *const sp_pool, out: *mut sp_stats) -> sp_code;
     pub fn sp_metrics_text() -> *mut c_char;
     pub fn sp_string_free(s: *mut c_char);
+    pub fn sp_set_log_callback(f: sp_log_fn, ctx: *mut c_void);
 }

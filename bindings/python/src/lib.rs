@@ -9,6 +9,7 @@ mod acquire;
 mod connection;
 mod errors;
 mod ffi;
+mod log;
 mod params;
 mod pool;
 mod shutdown;
@@ -55,5 +56,6 @@ fn _sharedpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics_text, m)?)?;
     m.add_function(wrap_pyfunction!(library_version, m)?)?;
     m.add_function(wrap_pyfunction!(abi_version, m)?)?;
+    m.add_function(wrap_pyfunction!(log::set_log_handler, m)?)?;
     Ok(())
 }

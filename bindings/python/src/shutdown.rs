@@ -59,6 +59,20 @@ pub fn must_not_attach() -> bool {
     EXITING.load(SeqCst) && FINALIZER.load(SeqCst) != this_thread()
 }
 
+/// Runs `f` with the GIL taken (from any thread, also one Python never saw), unless the
+/// interpreter is exiting: then `f` does not run and None comes back. Announced in
+/// [`REATTACHING`] like [`detach`], so the `atexit` hook waits for `f` to finish.
+pub fn attach_unless_exiting<T>(f: impl FnOnce(Python<'_>) -> T) -> Option<T> {
+    REATTACHING.fetch_add(1, SeqCst);
+    let out = if EXITING.load(SeqCst) {
+        None
+    } else {
+        Some(Python::attach(f))
+    };
+    REATTACHING.fetch_sub(1, SeqCst);
+    out
+}
+
 fn park_forever() -> ! {
     loop {
         std::thread::sleep(Duration::from_secs(3600));

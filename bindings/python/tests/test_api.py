@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pathlib
 import re
+import time
 
 import pytest
 
 import sharedpool
-from sharedpool import _sharedpool
+from sharedpool import _options, _sharedpool
 
 from conftest import unique_name
 
@@ -21,6 +22,53 @@ def test_pep249_globals_and_all() -> None:
         assert hasattr(sharedpool, name), name
     assert sharedpool.abi_version()[0] == 1
     assert sharedpool.library_version()
+
+
+def test_version_and_star_import_keep_builtin_open() -> None:
+    assert sharedpool.__version__ == sharedpool.library_version()
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", sharedpool.__version__)
+    assert "open" not in sharedpool.__all__ and "connect" in sharedpool.__all__
+    scope: dict[str, object] = {}
+    exec("from sharedpool import *", scope)
+    assert "open" not in scope and scope["connect"] is sharedpool.connect
+    assert callable(sharedpool.open)
+
+
+def test_options_in_seconds(open_pool, dsn) -> None:
+    pool = open_pool(max_size=1, acquire_timeout=0.2)
+    with pool.connection():
+        start = time.monotonic()
+        with pytest.raises(sharedpool.PoolTimeout, match="200 ms"):
+            pool.connection()
+        assert 0.15 <= time.monotonic() - start < 5
+    # The same value in milliseconds joins the pool; another conflicts.
+    name = unique_name()
+    with sharedpool.open(dsn, pool_name=name, acquire_timeout=2.5) as a:
+        with sharedpool.open(dsn, pool_name=name, acquire_timeout_ms=2500) as b:
+            assert b.stats()["refs"] == 2
+        with pytest.raises(sharedpool.ConfigConflict, match="acquire_timeout"):
+            sharedpool.open(dsn, pool_name=name, acquire_timeout_ms=3000)
+        assert a.query("SELECT 1") == [(1,)]
+
+
+def test_every_ms_option_in_seconds(open_pool) -> None:
+    seconds = {name[: -len("_ms")]: 1.5 for name in _options.MS_OPTIONS}
+    pool = open_pool(**seconds)
+    assert pool.query("SELECT 1") == [(1,)]
+    # Every millisecond option of the README's table is covered.
+    readme = pathlib.Path(__file__).resolve().parents[3] / "README.md"
+    documented = set(re.findall(r"^\| `(\w+_ms)` \|", readme.read_text(), re.M))
+    assert documented and documented <= set(_options.MS_OPTIONS)
+
+
+def test_bad_seconds_options(dsn) -> None:
+    for bad in (-1, float("nan"), float("inf"), "2", True, None):
+        with pytest.raises(sharedpool.InterfaceError, match="acquire_timeout"):
+            sharedpool.open(dsn, pool_name=unique_name(), acquire_timeout=bad)
+    with pytest.raises(sharedpool.InterfaceError, match="not both"):
+        sharedpool.open(dsn, acquire_timeout=1, acquire_timeout_ms=1000)
+    with pytest.raises(sharedpool.InterfaceError, match="connect_timeout"):
+        sharedpool.connect(dsn, connect_timeout=-0.5)
 
 
 def test_exception_tree() -> None:

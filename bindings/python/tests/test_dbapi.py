@@ -6,6 +6,8 @@ import pytest
 
 import sharedpool
 
+from conftest import unique_name
+
 
 def test_cursor_api(pool, table) -> None:
     with pool.connection() as conn:
@@ -55,8 +57,9 @@ def test_commit_rollback(pool, table) -> None:
     conn.cursor().execute(f"INSERT INTO {table} (name) VALUES ('dropped')")
     conn.rollback()
     conn.close()
-    conn.close()  # idempotent
     assert conn.closed
+    with pytest.raises(sharedpool.InterfaceError, match="already closed"):
+        conn.close()  # PEP 249 / dbapi20: a second close is an error
     with pytest.raises(sharedpool.InterfaceError):
         conn.cursor()
     assert pool.query(f"SELECT name FROM {table}") == [("kept",)]
@@ -123,3 +126,54 @@ def test_placeholders_follow_no_backslash_escapes(pool, table) -> None:
             cur.execute(trap, (" OR 1=1 -- ",))
         cur.execute("SELECT 'x\\', %s", ("it's \\ here",))
         assert cur.fetchall() == [("x\\", "it's \\ here")]
+
+
+def test_close_inside_with_block_is_fine(pool) -> None:
+    with pool.connection() as conn:
+        conn.close()
+    assert conn.closed
+
+
+def test_connection_exposes_exception_classes(pool) -> None:
+    with pool.connection() as conn:
+        assert conn.Error is sharedpool.Error
+        assert conn.IntegrityError is sharedpool.IntegrityError
+        with pytest.raises(conn.ProgrammingError):
+            conn.execute("SELEC 1")
+
+
+def test_connect_borrows_from_the_shared_pool(dsn) -> None:
+    name = unique_name("connect")
+    with sharedpool.open(dsn, pool_name=name, max_size=2) as pool:
+        conn = sharedpool.connect(dsn, pool_name=name, max_size=2)
+        assert pool.stats()["refs"] == 2 and pool.stats()["active"] == 1
+        (cid,) = conn.execute("SELECT CONNECTION_ID()").fetchone()
+        conn.close()
+        s = pool.stats()
+        assert s["refs"] == 1 and s["active"] == 0 and s["idle"] == 1
+        # The next connect() gets the same (warm) connection back.
+        with sharedpool.connect(dsn, pool_name=name, max_size=2) as again:
+            assert again.execute("SELECT CONNECTION_ID()").fetchone() == (cid,)
+        assert pool.stats()["refs"] == 1
+
+
+def test_connect_holds_the_pool_while_borrowed(dsn) -> None:
+    name = unique_name("connect")
+    conn = sharedpool.connect(dsn, pool_name=name)
+    # The pool lives while the connection is out, even with no other reference.
+    with sharedpool.open(dsn, pool_name=name) as pool:
+        assert pool.stats()["active"] == 1
+    assert conn.execute("SELECT 5").fetchone() == (5,)
+    conn.close()
+    with pytest.raises(sharedpool.InterfaceError):
+        conn.cursor()
+
+
+def test_connect_timeout_and_bad_options(dsn) -> None:
+    name = unique_name("connect")
+    with sharedpool.connect(dsn, pool_name=name, max_size=1) as held:
+        with pytest.raises(sharedpool.PoolTimeout):
+            sharedpool.connect(dsn, timeout=0.05, pool_name=name, max_size=1)
+        assert held.execute("SELECT 1").fetchone() == (1,)
+    with pytest.raises(sharedpool.InterfaceError, match="no_such_option"):
+        sharedpool.connect(dsn, no_such_option=1)

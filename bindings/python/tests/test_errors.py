@@ -14,6 +14,17 @@ def test_duplicate_key_is_integrity_error(pool, table) -> None:
     assert info.value.errno == 1062
     assert info.value.sqlstate == "23000"
     assert "1062" in str(info.value) and "23000" in str(info.value)
+    # (errno, message) as MySQLdb and PyMySQL: SQLAlchemy reads args[0].
+    errno, message = info.value.args
+    assert errno == 1062 and "Duplicate entry" in message and "1062" not in message
+    assert str(info.value) == f"(1062 23000) {message}"
+
+
+def test_client_side_errors_have_a_message_only(pool) -> None:
+    with pytest.raises(sharedpool.ProgrammingError) as info:
+        pool.query("SELECT %s, %s", (1,))
+    assert info.value.errno is None and len(info.value.args) == 1
+    assert "not enough" in str(info.value)
 
 
 def test_syntax_and_unknown_table_are_programming_errors(pool) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Optional, Union
 
+from . import _sharedpool
 from ._sharedpool import InterfaceError, ProgrammingError, RawConnection
 
 Params = Optional[Union[Sequence[Any], Mapping[str, Any]]]
@@ -21,13 +22,31 @@ class Connection:
     Autocommit is off (PEP 249): the first statement opens a transaction that ``commit()`` or
     ``rollback()`` ends. As a context manager, an exception rolls back and any transaction left
     open at exit is rolled back when the connection returns to the pool; committing is the
-    caller's job.
+    caller's job. A second ``close()`` raises ``InterfaceError`` (as the DB-API compliance suite
+    expects).
+
+    The exception classes are attributes too (PEP 249 optional extension): ``conn.Error`` …
     """
 
-    def __init__(self, raw: RawConnection, *, autocommit: bool = False) -> None:
+    Warning = _sharedpool.Warning
+    Error = _sharedpool.Error
+    InterfaceError = _sharedpool.InterfaceError
+    DatabaseError = _sharedpool.DatabaseError
+    DataError = _sharedpool.DataError
+    OperationalError = _sharedpool.OperationalError
+    IntegrityError = _sharedpool.IntegrityError
+    InternalError = _sharedpool.InternalError
+    ProgrammingError = _sharedpool.ProgrammingError
+    NotSupportedError = _sharedpool.NotSupportedError
+
+    def __init__(
+        self, raw: RawConnection, *, autocommit: bool = False, pool: _sharedpool.Pool | None = None
+    ) -> None:
         self._raw = raw
         self._autocommit = autocommit
         self._in_transaction = False
+        # The pool reference of ``sharedpool.connect()``: released after the connection returns.
+        self._pool = pool
 
     @property
     def closed(self) -> bool:
@@ -81,14 +100,23 @@ class Connection:
 
     def close(self) -> None:
         """Returns the connection to its pool (an open transaction is rolled back there).
-        Idempotent."""
+        Raises ``InterfaceError`` when already closed."""
+        if self._raw.closed:
+            raise InterfaceError("the connection is already closed")
         self._in_transaction = False
         self._raw.release()
+        self._release_pool()
 
     def discard(self) -> None:
-        """Closes the underlying connection instead of returning it to the pool."""
+        """Closes the underlying connection instead of returning it to the pool. Idempotent."""
         self._in_transaction = False
         self._raw.discard()
+        self._release_pool()
+
+    def _release_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     def __enter__(self) -> Connection:
         return self
@@ -103,7 +131,8 @@ class Connection:
             if exc_type is not None and self._in_transaction and not self._raw.closed:
                 self.rollback()
         finally:
-            self.close()
+            if not self._raw.closed:
+                self.close()
 
 
 class Cursor:
@@ -207,6 +236,14 @@ class Cursor:
         if row is None:
             raise StopIteration
         return row
+
+    def nextset(self) -> bool | None:
+        """PEP 249: moves to the next result set. A statement here yields one result set, so
+        there is never a next one: returns None."""
+        self._check()
+        if self.connection.closed:
+            raise InterfaceError("the connection is closed")
+        return None
 
     def setinputsizes(self, sizes: Any) -> None:
         """PEP 249: does nothing."""

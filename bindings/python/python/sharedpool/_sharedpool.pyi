@@ -1,6 +1,6 @@
 """The native half of sharedpool (over libsharedpool.so's C ABI)."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, final
 
 from typing_extensions import Self, disjoint_base
@@ -25,6 +25,7 @@ __all__ = [
     "abi_version",
     "library_version",
     "metrics_text",
+    "set_log_handler",
 ]
 
 _Params = Sequence[Any] | Mapping[str, Any] | None
@@ -73,3 +74,4 @@ class RawConnection:
 def metrics_text() -> str: ...
 def library_version() -> str: ...
 def abi_version() -> tuple[int, int]: ...
+def set_log_handler(handler: Callable[[int, str], object] | None) -> None: ...
