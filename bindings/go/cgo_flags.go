@@ -1,4 +1,4 @@
-//go:build cgo && !sharedpool_pkgconfig
+//go:build cgo && !sharedpool_pkgconfig && !sharedpool_static
 
 package sharedpool
 
