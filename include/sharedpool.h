@@ -421,6 +421,20 @@ enum sp_code sp_options_set(struct sp_options *o,
 void sp_options_free(struct sp_options *o);
 
 /**
+ * (ABI 1.1) Registers (or replaces) `name` so that `tls=<name>` (in a DSN or an option) means
+ * verify-identity with these files, as go-sql-driver's `RegisterTLSConfig`. `ca`, `cert` and
+ * `key` are file paths, each nullable (NULL: the client library's default); `cert` and `key`
+ * go together. Pools already open keep their settings. Errors: `SP_ERR_INVALID_ARGUMENT` for a
+ * name that is empty, not `[A-Za-z0-9_-]`, or a TLS mode, and for a file that cannot be read.
+ * Thread-safe; call it before the opens that name it.
+ */
+enum sp_code sp_tls_register(const char *name,
+                             const char *ca,
+                             const char *cert,
+                             const char *key,
+                             struct sp_error **err);
+
+/**
  * Opens (or joins) the shared pool for `dsn` (UTF-8, NUL-terminated, borrowed), with
  * options from the DSN's query string overridden by `o` (nullable, borrowed; not needed after
  * the call). Every open of the same target (same user, password, host, port, database,

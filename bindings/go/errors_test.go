@@ -192,3 +192,30 @@ func TestTypedOptionHelpers(t *testing.T) {
 		t.Fatal("an unknown session variable must fail")
 	}
 }
+
+func TestRegisterTLS(t *testing.T) {
+	for _, name := range []string{"", "true", "has space"} {
+		if err := sharedpool.RegisterTLS(name, "", "", ""); err == nil {
+			t.Errorf("RegisterTLS(%q) accepted", name)
+		}
+	}
+	if err := sharedpool.RegisterTLS("go-ca", "/no/such/ca.pem", "", ""); err == nil || !strings.Contains(err.Error(), "/no/such/ca.pem") {
+		t.Errorf("a missing CA file: %v", err)
+	}
+	if err := sharedpool.RegisterTLS("go-ca", "../../include/sharedpool.h", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	// The name now parses as a TLS mode; an unregistered one does not.
+	if _, err := sharedpool.Open(testDSN + "?tls=never-registered&pool_name=tlsname"); err == nil {
+		t.Error("an unregistered TLS name opened")
+	}
+	p, err := sharedpool.Open(testDSN + "?tls=go-ca&pool_name=tlsname&connect_timeout_ms=2000&acquire_timeout_ms=3000")
+	if err != nil {
+		t.Fatalf("tls=go-ca: %v", err)
+	}
+	defer p.Close()
+	// The test server speaks no TLS here: verify-identity cannot connect, and says why.
+	if _, err := p.Exec(context.Background(), "DO 1"); err == nil {
+		t.Error("verify-identity connected to a server without TLS")
+	}
+}

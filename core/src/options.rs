@@ -85,7 +85,7 @@ impl TlsMode {
     /// Parses an option value, go-sql-driver's names included: its `tls=true` verifies the
     /// chain and the host name (a DSN moved from it must not lose verification) and
     /// `skip-verify` encrypts without checks.
-    fn parse(value: &str) -> Option<Self> {
+    pub(crate) fn parse(value: &str) -> Option<Self> {
         Some(match value.trim().to_ascii_lowercase().as_str() {
             "disabled" | "false" | "off" => TlsMode::Disabled,
             "preferred" => TlsMode::Preferred,
@@ -353,16 +353,27 @@ impl Options {
                 }
                 self.session.charset = cs.to_string();
             }
-            "tls" => {
-                self.session.tls = TlsMode::parse(value).ok_or_else(|| {
-                    invalid(
+            "tls" => match (
+                TlsMode::parse(value),
+                crate::mysql::tls_names::lookup(value.trim()),
+            ) {
+                (Some(mode), _) => self.session.tls = mode,
+                // A name registered with `register_tls`: verify-identity with its files.
+                (None, Some(files)) => {
+                    self.session.tls = TlsMode::VerifyIdentity;
+                    self.session.tls_ca = files.ca;
+                    self.session.tls_cert = files.cert;
+                    self.session.tls_key = files.key;
+                }
+                (None, None) => {
+                    return Err(invalid(
                         key,
                         value,
-                        "disabled (false), preferred, required (skip-verify), verify-ca or \
-                         verify-identity (true)",
-                    )
-                })?
-            }
+                        "disabled (false), preferred, required (skip-verify), verify-ca, \
+                         verify-identity (true) or a name registered with sp_tls_register",
+                    ))
+                }
+            },
             "tls_ca" => self.session.tls_ca = Some(parse_text(key, value)?),
             "tls_cert" => self.session.tls_cert = Some(parse_text(key, value)?),
             "tls_key" => self.session.tls_key = Some(parse_text(key, value)?),

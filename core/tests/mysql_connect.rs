@@ -78,6 +78,15 @@ fn tls_modes_against_the_test_server() {
                 assert_ne!(cipher(&mut c), "", "{mode}");
             }
             let other = std::env::var("SHAREDPOOL_TEST_TLS_OTHER_CA").expect("the other CA");
+            // Names registered as go-sql-driver's RegisterTLSConfig: verify-identity with files.
+            sharedpool::mysql::register_tls("test-ca", Some(ca), None, None).unwrap();
+            sharedpool::mysql::register_tls("other-ca", Some(&other), None, None).unwrap();
+            let mut c = connect(&format!("{}?tls=test-ca", dsn()), &[]).unwrap();
+            assert_ne!(cipher(&mut c), "", "tls=<registered name>");
+            let e = connect(&format!("{}?tls=other-ca", dsn()), &[])
+                .map(|_| ())
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Connect, "registered with the wrong CA: {e}");
             // `true` (go-sql-driver's, and `on`) verifies: never a silent downgrade.
             for mode in ["verify-ca", "verify-identity", "true", "on"] {
                 let e = tls(mode, Some(&other)).map(|_| ()).unwrap_err();

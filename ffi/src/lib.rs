@@ -30,6 +30,8 @@ mod error;
 
 mod options;
 
+mod tls;
+
 mod pool;
 
 mod conn;

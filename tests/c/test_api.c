@@ -25,6 +25,24 @@ static void test_versions(void) {
   CHECK(strcmp(macro, SHAREDPOOL_VERSION) == 0, "%s", macro);
 }
 
+static void test_tls_register(void) {
+  sp_error *err = NULL;
+  CHECK(sp_tls_register(NULL, NULL, NULL, NULL, &err) == SP_ERR_INVALID_ARGUMENT, "NULL name");
+  sp_error_free(err), err = NULL;
+  CHECK(sp_tls_register("true", NULL, NULL, NULL, &err) == SP_ERR_INVALID_ARGUMENT, "a mode");
+  sp_error_free(err), err = NULL;
+  CHECK(sp_tls_register("c-ca", "/no/such/ca.pem", NULL, NULL, &err) == SP_ERR_INVALID_ARGUMENT,
+        "missing file");
+  CHECK(strstr(sp_error_message(err), "/no/such/ca.pem") != NULL, "%s", sp_error_message(err));
+  sp_error_free(err), err = NULL;
+  CHECK(sp_tls_register("c-ca", "include/sharedpool.h", NULL, NULL, &err) == SP_OK, "%s",
+        sp_error_message(err));
+  sp_options *o = sp_options_new();
+  CHECK(sp_options_set(o, "tls", "c-ca", NULL) == SP_OK, "tls=<registered name>");
+  CHECK(sp_options_set(o, "tls", "never-registered", NULL) == SP_ERR_INVALID_OPTION, "unknown name");
+  sp_options_free(o);
+}
+
 static void test_null_error_accessors(void) {
   CHECK(sp_error_code(NULL) == SP_OK, "code");
   CHECK(strcmp(sp_error_message(NULL), "") == 0, "message");
@@ -479,6 +497,7 @@ static void test_pool_query(sp_pool *p) {
 
 int main(void) {
   test_versions();
+  test_tls_register();
   test_null_error_accessors();
   test_options();
   test_bad_dsns();

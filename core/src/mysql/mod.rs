@@ -28,9 +28,11 @@ mod go_params;
 mod manager;
 mod params;
 mod result;
+pub(crate) mod tls_names;
 
 pub use conn::{rounded_timeouts, Connection};
 pub use dsn::{Address, Dsn};
 pub use manager::MysqlManager;
 pub use params::Param;
 pub use result::{Column, QueryResult};
+pub use tls_names::register_tls;

@@ -247,10 +247,9 @@ mod tests {
         // The injection of the issue: with NO_BACKSLASH_ESCAPES, 'x\' ends at its second quote
         // and '?' is a literal; read with escapes, the `?` looks like a placeholder.
         let sql = r"SELECT COUNT(*) FROM h WHERE 1=0 AND 'x\' <> '?'";
-        assert_eq!(
-            placeholders(sql.as_bytes(), Backslashes::Literal).unwrap(),
-            []
-        );
+        assert!(placeholders(sql.as_bytes(), Backslashes::Literal)
+            .unwrap()
+            .is_empty());
         assert_eq!(count(sql, Backslashes::Escape), 1);
         let e = placeholders(sql.as_bytes(), Backslashes::Unknown).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
