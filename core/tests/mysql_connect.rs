@@ -86,7 +86,11 @@ fn tls_modes_against_the_test_server() {
             let e = connect(&format!("{}?tls=other-ca", dsn()), &[])
                 .map(|_| ())
                 .unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::Connect, "registered with the wrong CA: {e}");
+            assert_eq!(
+                e.kind(),
+                ErrorKind::Connect,
+                "registered with the wrong CA: {e}"
+            );
             // `true` (go-sql-driver's, and `on`) verifies: never a silent downgrade.
             for mode in ["verify-ca", "verify-identity", "true", "on"] {
                 let e = tls(mode, Some(&other)).map(|_| ()).unwrap_err();
