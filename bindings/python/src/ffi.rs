@@ -133,6 +133,13 @@ extern "C" {
     pub fn sp_error_free(e: *mut sp_error);
 
     pub fn sp_options_new() -> *mut sp_options;
+    pub fn sp_tls_register(
+        name: *const c_char,
+        ca: *const c_char,
+        cert: *const c_char,
+        key: *const c_char,
+        err: *mut *mut sp_error,
+    ) -> sp_code;
     pub fn sp_options_set(
         o: *mut sp_options,
         key: *const c_char,

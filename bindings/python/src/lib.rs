@@ -46,6 +46,36 @@ fn abi_version() -> (u32, u32) {
     (v >> 16, v & 0xffff)
 }
 
+/// Registers (or replaces) `name` so that `tls=name` (DSN or option) means verify-identity
+/// with these PEM files (None: the client library's default), as go-sql-driver's
+/// RegisterTLSConfig. Raises ProgrammingError for a bad name or an unreadable file.
+#[pyfunction]
+#[pyo3(signature = (name, ca=None, cert=None, key=None))]
+fn register_tls(
+    py: Python<'_>,
+    name: &str,
+    ca: Option<&str>,
+    cert: Option<&str>,
+    key: Option<&str>,
+) -> PyResult<()> {
+    let c = |what: &str, s: &str| {
+        std::ffi::CString::new(s)
+            .map_err(|_| errors::programming_error(format!("{what} contains a NUL character")))
+    };
+    let name = c("the name", name)?;
+    let [ca, cert, key] = [ca, cert, key].map(|p| p.map(|p| c("a path", p)).transpose());
+    let (ca, cert, key) = (ca?, cert?, key?);
+    let ptr = |p: &Option<std::ffi::CString>| p.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    let mut err = std::ptr::null_mut();
+    // SAFETY: the strings are NUL-terminated or NULL and live for the call; err is valid.
+    let code =
+        unsafe { ffi::sp_tls_register(name.as_ptr(), ptr(&ca), ptr(&cert), ptr(&key), &mut err) };
+    if code != ffi::SP_OK {
+        return Err(errors::SpError::take(code, err).into_pyerr(py));
+    }
+    Ok(())
+}
+
 #[pymodule]
 fn _sharedpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
@@ -56,6 +86,7 @@ fn _sharedpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics_text, m)?)?;
     m.add_function(wrap_pyfunction!(library_version, m)?)?;
     m.add_function(wrap_pyfunction!(abi_version, m)?)?;
+    m.add_function(wrap_pyfunction!(register_tls, m)?)?;
     m.add_function(wrap_pyfunction!(log::set_log_handler, m)?)?;
     Ok(())
 }

@@ -227,3 +227,18 @@ def test_stats_has_every_header_field(pool) -> None:
     assert stats["acquires_total"] >= 1 and stats["hold_time_us_total"] > 0
     assert stats["recommended_size"] <= stats["max_size"]
     assert all(isinstance(stats[k], float) for k in ("arrival_rate", "hold_time_avg", "demand"))
+
+
+def test_register_tls_names_a_tls_config(dsn) -> None:
+    for bad in ("", "true", "has space"):
+        with pytest.raises(sharedpool.ProgrammingError):
+            sharedpool.register_tls(bad)
+    with pytest.raises(sharedpool.ProgrammingError, match=r"/no/such/ca\.pem"):
+        sharedpool.register_tls("py-ca", ca="/no/such/ca.pem")
+    sharedpool.register_tls("py-ca", ca=__file__)
+    with pytest.raises(sharedpool.InterfaceError):
+        sharedpool.open(dsn, tls="never-registered")
+    # A registered name parses; the test server speaks no TLS, so verify-identity cannot connect.
+    with sharedpool.open(dsn, tls="py-ca", pool_name=unique_name(), acquire_timeout_ms=3000) as pool:
+        with pytest.raises(sharedpool.OperationalError):
+            pool.query("SELECT 1")

@@ -67,6 +67,7 @@ from ._sharedpool import (
     abi_version,
     library_version,
     metrics_text,
+    register_tls,
 )
 from ._sharedpool import Pool as _NativePool
 from ._sharedpool import set_log_handler as _set_log_handler
@@ -107,6 +108,7 @@ __all__ = [
     "library_version",
     "metrics_text",
     "paramstyle",
+    "register_tls",
     "threadsafety",
 ]
 

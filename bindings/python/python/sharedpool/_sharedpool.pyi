@@ -25,6 +25,7 @@ __all__ = [
     "abi_version",
     "library_version",
     "metrics_text",
+    "register_tls",
     "set_log_handler",
 ]
 
@@ -73,5 +74,8 @@ class RawConnection:
 
 def metrics_text() -> str: ...
 def library_version() -> str: ...
+def register_tls(
+    name: str, ca: str | None = None, cert: str | None = None, key: str | None = None
+) -> None: ...
 def abi_version() -> tuple[int, int]: ...
 def set_log_handler(handler: Callable[[int, str], object] | None) -> None: ...
