@@ -131,10 +131,7 @@ impl<M: ManageConnection> Shared<M> {
                     return Idle::Done(Ok(Pooled::new(self.clone(), conn, since, borrow)));
                 }
                 st = self.state.lock();
-                let c = &mut st.counters;
-                c.acquires = c.acquires.saturating_sub(1);
-                c.wait_us_total = c.wait_us_total.saturating_sub(waited_us);
-                st.borrows.remove(&borrow);
+                st.uncount_acquire(borrow, waited_us);
                 st.closing += 1;
                 drop(st);
                 self.retire(vec![(conn, Reason::Broken)]);
@@ -184,9 +181,9 @@ impl<M: ManageConnection> Shared<M> {
         Pooled::new(self.clone(), conn, since, borrow)
     }
 
-    /// Counts an acquire from the idle stack (a woken waiter's wait counts in the wait time)
-    /// and registers the borrow for leak detection. Returns the borrow's id (0 when leak
-    /// detection is off), when it started, and the wait time counted.
+    /// Counts an acquire from the idle stack (a woken waiter's wait counts in the wait time;
+    /// a first look finds it at once) and registers the borrow for leak detection. Returns
+    /// the borrow's id (0 when leak detection is off), when it started, and the wait counted.
     fn count_out(
         &self,
         st: &mut State<M::Connection>,
@@ -194,22 +191,14 @@ impl<M: ManageConnection> Shared<M> {
         start: Instant,
         woken: bool,
     ) -> (u64, Instant, u64) {
-        let (mut since, mut waited_us) = (start, 0);
-        let c = &mut st.counters;
-        c.acquires += 1;
-        if woken {
-            since = Instant::now();
-            waited_us = since.saturating_duration_since(start).as_micros() as u64;
-            c.wait_us_total += waited_us;
-            c.wait_us_max = c.wait_us_max.max(waited_us);
-        }
-        let borrow = if self.config.leak_detection.is_zero() {
-            0
-        } else {
-            let label = how.label.unwrap_or("(unlabelled)").to_string();
-            st.track(label, since)
-        };
+        let since = if woken { Instant::now() } else { start };
+        let (borrow, waited_us) = st.count_acquire(start, since, self.borrow_label(how));
         (borrow, since, waited_us)
+    }
+
+    /// The borrower's name for leak warnings, when leak detection is on.
+    fn borrow_label<'h>(&self, how: &Acquire<'h>) -> Option<&'h str> {
+        (!self.config.leak_detection.is_zero()).then(|| how.label.unwrap_or("(unlabelled)"))
     }
 
     /// Queues as a waiter (at the front when `woken`: it was the oldest) until woken to
@@ -228,8 +217,7 @@ impl<M: ManageConnection> Shared<M> {
         woken: bool,
     ) -> Waited<'a, M> {
         let deadline = start.checked_add(timeout);
-        let label = (!self.config.leak_detection.is_zero())
-            .then(|| how.label.unwrap_or("(unlabelled)").to_string());
+        let label = self.borrow_label(how).map(str::to_string);
         let waiter = Arc::new(Waiter::new(start, label));
         if woken {
             st.waiters.push_front(waiter.clone());

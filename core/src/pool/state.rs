@@ -274,15 +274,7 @@ impl<C> State<C> {
         let Some(w) = self.waiters.pop_front() else {
             unreachable!("hand-off mode with no waiter");
         };
-        let waited_us = at.saturating_duration_since(w.start).as_micros() as u64;
-        let c = &mut self.counters;
-        c.acquires += 1;
-        c.wait_us_total += waited_us;
-        c.wait_us_max = c.wait_us_max.max(waited_us);
-        let borrow = match &w.label {
-            None => 0,
-            Some(label) => self.track(label.clone(), at),
-        };
+        let (borrow, waited_us) = self.count_acquire(w.start, at, w.label.as_deref());
         conn.uses += 1;
         w.deliver(Delivery::Done(Ok(Handoff {
             conn,
@@ -305,8 +297,36 @@ impl<C> State<C> {
         w.deliver(Delivery::Retry)
     }
 
+    /// Counts an acquire that started at `start` and got its connection at `at`: the wait
+    /// time, and with `label` (leak detection on) a tracked borrow. Returns the borrow's id
+    /// (0: none) and the wait counted, for [`State::uncount_acquire`].
+    pub fn count_acquire(
+        &mut self,
+        start: Instant,
+        at: Instant,
+        label: Option<&str>,
+    ) -> (u64, u64) {
+        let waited_us = at.saturating_duration_since(start).as_micros() as u64;
+        let c = &mut self.counters;
+        c.acquires += 1;
+        c.wait_us_total += waited_us;
+        c.wait_us_max = c.wait_us_max.max(waited_us);
+        let borrow = label.map_or(0, |l| self.track(l.to_string(), at));
+        (borrow, waited_us)
+    }
+
+    /// Undoes [`State::count_acquire`] for an acquire that did not take its connection.
+    pub fn uncount_acquire(&mut self, borrow: u64, waited_us: u64) {
+        let c = &mut self.counters;
+        c.acquires = c.acquires.saturating_sub(1);
+        c.wait_us_total = c.wait_us_total.saturating_sub(waited_us);
+        if borrow != 0 {
+            self.borrows.remove(&borrow);
+        }
+    }
+
     /// Tracks a borrow for leak detection; returns its id.
-    pub fn track(&mut self, label: String, since: Instant) -> u64 {
+    fn track(&mut self, label: String, since: Instant) -> u64 {
         self.next_borrow += 1;
         let id = self.next_borrow;
         let borrow = Borrow {
@@ -321,12 +341,7 @@ impl<C> State<C> {
     /// Undoes the accounting `put` did for a hand-off its waiter did not take (the wait
     /// was cancelled as it arrived); returns the connection as it was before.
     pub fn unaccount(&mut self, h: Handoff<C>) -> Conn<C> {
-        let c = &mut self.counters;
-        c.acquires = c.acquires.saturating_sub(1);
-        c.wait_us_total = c.wait_us_total.saturating_sub(h.waited_us);
-        if h.borrow != 0 {
-            self.borrows.remove(&h.borrow);
-        }
+        self.uncount_acquire(h.borrow, h.waited_us);
         let mut conn = h.conn;
         conn.uses = conn.uses.saturating_sub(1);
         conn
