@@ -284,11 +284,7 @@ impl Options {
     /// Sets one option from its string form. Unknown keys and unparsable values are errors.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         self.set_value(key, value)?;
-        if let Some(name) = OPTION_NAMES
-            .iter()
-            .chain(SESSION_VARIABLES)
-            .find(|n| **n == key)
-        {
+        if let Some(name) = OPTION_NAMES.iter().find(|n| **n == key) {
             self.explicit.insert(name);
         }
         Ok(())
@@ -353,27 +349,24 @@ impl Options {
                 }
                 self.session.charset = cs.to_string();
             }
-            "tls" => match (
-                TlsMode::parse(value),
-                crate::mysql::tls_names::lookup(value.trim()),
-            ) {
-                (Some(mode), _) => self.session.tls = mode,
-                // A name registered with `register_tls`: verify-identity with its files.
-                (None, Some(files)) => {
+            "tls" => {
+                if let Some(mode) = TlsMode::parse(value) {
+                    self.session.tls = mode;
+                } else if let Some(files) = crate::mysql::tls_names::lookup(value.trim()) {
+                    // A name registered with `register_tls`: verify-identity with its files.
                     self.session.tls = TlsMode::VerifyIdentity;
                     self.session.tls_ca = files.ca;
                     self.session.tls_cert = files.cert;
                     self.session.tls_key = files.key;
-                }
-                (None, None) => {
+                } else {
                     return Err(invalid(
                         key,
                         value,
                         "disabled (false), preferred, required (skip-verify), verify-ca, \
                          verify-identity (true) or a name registered with sp_tls_register",
-                    ))
+                    ));
                 }
-            },
+            }
             "tls_ca" => self.session.tls_ca = Some(parse_text(key, value)?),
             "tls_cert" => self.session.tls_cert = Some(parse_text(key, value)?),
             "tls_key" => self.session.tls_key = Some(parse_text(key, value)?),
