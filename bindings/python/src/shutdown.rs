@@ -44,7 +44,7 @@ where
     let out = py.detach(|| {
         let out = f();
         REATTACHING.fetch_add(1, SeqCst);
-        if EXITING.load(SeqCst) && FINALIZER.load(SeqCst) != this_thread() {
+        if must_not_attach() {
             REATTACHING.fetch_sub(1, SeqCst);
             park_forever();
         }
