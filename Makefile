@@ -52,7 +52,7 @@ PYTHON3 ?= python3
 .PHONY: test-python
 test-python: deps lib ## Python binding: ruff, build into a venv (pip), stubtest, pytest against a throwaway MariaDB
 	test -x $(PYVENV)/bin/python || $(PYTHON3) -m venv $(PYVENV)
-	$(WATCHDOG) 900 "pip install (test tools)" $(PYVENV)/bin/python -m pip install -q 'maturin>=1.9,<2' 'pytest>=8,<10' 'mypy>=2.4,<3' 'ruff>=0.17,<0.18' 'typing_extensions>=4.15' 'dbapi-compliance==1.15.0' 'prometheus_client>=0.20,<1'
+	$(WATCHDOG) 900 "pip install (test tools)" $(PYVENV)/bin/python -m pip install -q 'maturin>=1.9,<2' 'pytest>=8,<10' 'mypy>=2.4,<3' 'ruff>=0.17,<0.18' 'typing_extensions>=4.15' 'dbapi-compliance==1.15.0' 'prometheus_client>=0.20,<1' 'SQLAlchemy>=2.0,<2.1' 'pandas>=2.2,<3'
 	$(WATCHDOG) 120 "ruff check" $(PYVENV)/bin/ruff check bindings/python benches/python
 	$(WATCHDOG) 120 "ruff format --check" $(PYVENV)/bin/ruff format --check bindings/python benches/python
 	SHAREDPOOL_LIB_DIR=$(CURDIR)/target/release $(WATCHDOG) 1800 "pip install ./bindings/python" \

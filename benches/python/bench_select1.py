@@ -159,6 +159,26 @@ def sharedpool_query(t: dict) -> Contender:
     return setup
 
 
+def sharedpool_connection(t: dict) -> Contender:
+    """The PEP 249 path: ``with pool.connection() as c: c.cursor().execute("SELECT 1")``."""
+    import sharedpool
+
+    def setup(threads: int):
+        pool = sharedpool.open(
+            t["dsn"], pool_name="bench-select1-pep249", max_size=MAX_SIZE
+        )
+
+        def one():
+            with pool.connection() as c:
+                cur = c.cursor()
+                cur.execute("SELECT 1")
+                return cur.fetchall()
+
+        return (lambda: one), pool.close
+
+    return setup
+
+
 def select1_checked_out(checkout: Callable[[], Any]) -> Any:
     """One statement the way a pool user writes it: check out, SELECT 1, fetch, give back."""
     conn = checkout()
@@ -212,10 +232,22 @@ def sqlalchemy_queuepool(
 CONTENDERS: dict[str, Callable[[dict], Contender]] = {
     "MySQLdb, dedicated connection per thread (floor)": floor,
     "sharedpool pool.query": sharedpool_query,
+    "sharedpool connection()+cursor": sharedpool_connection,
     "DBUtils PooledDB over MySQLdb": dbutils_pooled,
     "SQLAlchemy QueuePool over MySQLdb": sqlalchemy_queuepool(mysqldb_connect),
     "SQLAlchemy QueuePool over PyMySQL": sqlalchemy_queuepool(pymysql_connect),
 }
+
+
+def selected() -> dict[str, Callable[[dict], Contender]]:
+    """``CONTENDERS``, or those whose names contain one of the comma-separated words of
+    ``ONLY`` (the floor and SQLAlchemy over MySQLdb always run: the ratios need them)."""
+    only = [w for w in os.environ.get("ONLY", "").split(",") if w]
+    return {
+        name: make
+        for name, make in CONTENDERS.items()
+        if not only or name in (FLOOR, SQLA) or any(w in name for w in only)
+    }
 
 
 def status(monitor, *names: str) -> dict[str, int]:
@@ -326,6 +358,7 @@ def sharedpool_error() -> type[BaseException]:
 FLOOR = "MySQLdb, dedicated connection per thread (floor)"
 SQLA = "SQLAlchemy QueuePool over MySQLdb"
 SHAREDPOOL = "sharedpool pool.query"
+PEP249 = "sharedpool connection()+cursor"
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -359,7 +392,7 @@ def main() -> None:
     load_before = os.getloadavg()
     started = time.monotonic()
     for clients in CLIENTS:
-        setups = {name: make(t) for name, make in CONTENDERS.items()}
+        setups = {name: make(t) for name, make in selected().items()}
         runs: dict[str, list[dict]] = {name: [] for name in setups}
         # Repeats interleave the contenders, so a burst of load on a shared machine hits them all.
         for _ in range(REPEATS):
@@ -397,13 +430,24 @@ def main() -> None:
                 f" {r['speedup_vs_sqlalchemy_mysqldb']:6.2f} {r['server_connections']:5d}"
                 f" {r['max_used_connections']:6d} {r['threads_created']:4d} {r['errors']:4d}"
             )
+        if SHAREDPOOL not in rows:
+            continue
         sp = rows[SHAREDPOOL]
         summary[clients] = {
             "ratio_to_floor": sp["ratio_to_floor"],
             "ratio_to_floor_best": sp["min_us"] / rows[FLOOR]["min_us"],
             "speedup_vs_sqlalchemy_mysqldb": sp["speedup_vs_sqlalchemy_mysqldb"],
         }
-    out = Path(__file__).resolve().parents[1] / "results" / "python.json"
+        if PEP249 in rows:
+            summary[clients]["connection_cursor"] = {
+                "ratio_to_floor": rows[PEP249]["ratio_to_floor"],
+                "speedup_vs_sqlalchemy_mysqldb": rows[PEP249][
+                    "speedup_vs_sqlalchemy_mysqldb"
+                ],
+            }
+    # A partial run (ONLY) does not overwrite the full run's results.
+    name = "python-only.json" if os.environ.get("ONLY") else "python.json"
+    out = Path(__file__).resolve().parents[1] / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     import sharedpool
 
