@@ -1,13 +1,15 @@
 //! The process-wide MySQL registry and the entry points the C ABI and bindings use.
 
+use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, MutexGuard, Weak};
 use std::time::Duration;
 
-use parking_lot::Mutex;
-
 use crate::events::{self, Event};
+use crate::fork;
+use crate::fork_locks::{self, Held, HoldAcrossFork};
 use crate::mysql::{rounded_timeouts, Dsn, MysqlManager, Param, QueryResult};
+use crate::pool::lock::Lock;
 use crate::{ErrorKind, PoolConfig, PoolRef, Pooled, Registry, Result};
 
 /// A counted reference to a shared MySQL pool.
@@ -30,9 +32,54 @@ struct KeyState {
     rounding_reported: bool,
 }
 
-type Probed = Arc<Mutex<KeyState>>;
-static WAIT_TIMEOUTS: LazyLock<Mutex<HashMap<String, Probed>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+type Probed = Arc<Lock<KeyState>>;
+
+/// The cells by pool key, and the fork generation they belong to. A key's cell is held across
+/// a whole open (connects included), so a fork may copy it locked: a child starts a map of its
+/// own instead of touching the parent's cells (it probes again). The map's own lock is a leaf,
+/// held across a fork (`fork_locks`).
+struct WaitTimeouts(Lock<(u64, HashMap<String, Probed>)>);
+
+impl WaitTimeouts {
+    /// The cell of `key` in this process.
+    fn cell(&self, key: &str) -> Probed {
+        let mut m = self.0.lock();
+        let now = fork::generation();
+        if m.0 != now {
+            // Leaked, not dropped: a parent's thread may have held one locked.
+            std::mem::forget(std::mem::take(&mut m.1));
+            m.0 = now;
+        }
+        m.1.entry(key.to_string())
+            .or_insert_with(|| Arc::new(Lock::new(KeyState::default())))
+            .clone()
+    }
+}
+
+impl HoldAcrossFork for WaitTimeouts {
+    fn hold(self: Arc<Self>) -> Held {
+        // SAFETY: the guard borrows `self`, which `owner` keeps alive until after it is dropped.
+        let guard = unsafe {
+            std::mem::transmute::<
+                MutexGuard<'_, (u64, HashMap<String, Probed>)>,
+                MutexGuard<'static, (u64, HashMap<String, Probed>)>,
+            >(self.0.lock())
+        };
+        Held {
+            guards: vec![Box::new(guard) as Box<dyn Any>],
+            owner: self,
+        }
+    }
+}
+
+static WAIT_TIMEOUTS: LazyLock<Arc<WaitTimeouts>> = LazyLock::new(|| {
+    let it = Arc::new(WaitTimeouts(Lock::new((
+        fork::generation(),
+        HashMap::new(),
+    ))));
+    fork_locks::register(Arc::downgrade(&it) as Weak<dyn HoldAcrossFork>);
+    it
+});
 
 /// Keeps `idle_timeout` and `max_lifetime` below the server's `wait_timeout` (90 % of it),
 /// so the server never closes a connection the pool still counts on. Returns the changes.
@@ -67,11 +114,7 @@ pub fn open(dsn: &str, options: &[(&str, &str)]) -> Result<MysqlPool> {
     let (dsn, mut opts) = Dsn::parse_with_options(dsn, options)?;
     let key = dsn.key(&opts);
     let manager = MysqlManager::new(dsn.clone(), opts.clone())?;
-    let cell = WAIT_TIMEOUTS
-        .lock()
-        .entry(key.id.clone())
-        .or_default()
-        .clone();
+    let cell = WAIT_TIMEOUTS.cell(&key.id);
     let mut cached = cell.lock();
     if !cached.rounding_reported {
         cached.rounding_reported = true;

@@ -12,6 +12,7 @@ mod cancel;
 mod error;
 pub mod events;
 mod fork;
+mod fork_locks;
 mod global;
 mod manager;
 pub mod metrics;

@@ -5,11 +5,13 @@
 //! `Creating` → `Live` → `Dead`; a dead entry (its pool closing) is never handed out, a new
 //! open of the key makes a fresh pool.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, MutexGuard, PoisonError, Weak};
 
+use crate::fork_locks::{self, Held, HoldAcrossFork};
 use crate::pool::lock::Lock;
 
 use crate::{Error, ErrorKind, ManageConnection, OnConflict, Options, Pool, Result, Stats};
@@ -111,6 +113,35 @@ impl<M: ManageConnection> Entry<M> {
     }
 }
 
+/// A fork takes the map's lock, then every entry's (the order `open` takes them in; no code
+/// takes the map's while it holds an entry's).
+impl<M: ManageConnection> HoldAcrossFork for Map<M> {
+    fn hold(self: Arc<Self>) -> Held {
+        let map = self.lock();
+        let entries: Vec<Arc<Entry<M>>> = map.values().cloned().collect();
+        // SAFETY: every guard borrows `self` or one of `entries`, all of which `owner` keeps
+        // alive until after the guards are dropped (`fork_locks` drops the guards first).
+        let mut guards: Vec<Box<dyn Any>> = vec![Box::new(unsafe {
+            std::mem::transmute::<
+                MutexGuard<'_, HashMap<String, Arc<Entry<M>>>>,
+                MutexGuard<'static, HashMap<String, Arc<Entry<M>>>>,
+            >(map)
+        })];
+        for e in &entries {
+            // SAFETY: as above.
+            guards.push(Box::new(unsafe {
+                std::mem::transmute::<MutexGuard<'_, Slot<M>>, MutexGuard<'static, Slot<M>>>(
+                    e.slot.lock(),
+                )
+            }));
+        }
+        Held {
+            guards,
+            owner: Arc::new((self, entries)),
+        }
+    }
+}
+
 impl<M: ManageConnection> Default for Registry<M> {
     fn default() -> Self {
         Self::new()
@@ -137,7 +168,11 @@ impl<M: ManageConnection> Registry<M> {
     /// An empty registry.
     pub fn new() -> Self {
         Registry {
-            map: Arc::new(Lock::new(HashMap::new())),
+            map: {
+                let map = Arc::new(Lock::new(HashMap::new()));
+                fork_locks::register(Arc::downgrade(&map) as Weak<dyn HoldAcrossFork>);
+                map
+            },
         }
     }
 

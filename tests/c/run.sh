@@ -24,8 +24,8 @@ out=target/ctest
 mkdir -p "$out"
 cflags=(-std=c11 -Wall -Wextra -Werror -g -O1 -Iinclude)
 libs=(-Ltarget/release -lsharedpool -lpthread "-Wl,-rpath,$root/target/release")
-tests=(test_api test_threads test_wait test_session test_fork)
-# Not test_fork: a forked child gives up the inherited connections on purpose without closing
+tests=(test_api test_threads test_wait test_session test_fork test_fork_storm)
+# Not test_fork(_storm): a forked child gives up the inherited connections on purpose without closing
 # them (no byte on the parent's sockets), which valgrind rightly reports as leaked in the child.
 valgrind_tests=(test_api test_threads test_wait test_session)
 # AddressSanitizer: every test, test_fork included: its child leaves by _exit, which skips LSan,

@@ -24,6 +24,11 @@ pub(crate) struct Signal {
 }
 
 impl Signal {
+    /// Holds the signal's lock (for `fork_locks`).
+    pub fn hold(&self) -> std::sync::MutexGuard<'_, bool> {
+        self.stopped.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn stop(&self) {
         *self.stopped.lock().unwrap_or_else(|e| e.into_inner()) = true;
         self.cv.notify_all();

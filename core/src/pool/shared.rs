@@ -1,9 +1,10 @@
 //! The state every handle of one pool shares, and the operations that are not on a
 //! borrower's path: connect results, closing connections, closing the pool, stats, fork.
 
+use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use super::approval::Approval;
@@ -14,6 +15,7 @@ use super::lock::Lock;
 use super::maintenance::{self, Signal};
 use super::state::{connect_failing, Reason, State};
 use crate::events::{self, Event};
+use crate::fork_locks::{self, Held, HoldAcrossFork};
 use crate::{fork, Error, ErrorKind, ManageConnection, PoolConfig, Result, Stats};
 
 pub(crate) struct Shared<M: ManageConnection> {
@@ -37,7 +39,7 @@ impl<M: ManageConnection> Shared<M> {
         config.max_connecting = config.max_connecting.max(1);
         let generation = fork::generation();
         let now = Instant::now();
-        Arc::new_cyclic(|me| Shared {
+        let shared = Arc::new_cyclic(|me| Shared {
             me: me.clone(),
             state: Lock::new(State::new(now, &config, generation)),
             manager,
@@ -46,7 +48,9 @@ impl<M: ManageConnection> Shared<M> {
             generation: AtomicU64::new(generation),
             closed: AtomicBool::new(false),
             signal: Arc::new(Signal::default()),
-        })
+        });
+        fork_locks::register(Arc::downgrade(&shared) as Weak<dyn HoldAcrossFork>);
+        shared
     }
 
     /// Starts background work: maintenance and the `min_idle` prefill.
@@ -305,6 +309,32 @@ impl<M: ManageConnection> Shared<M> {
             }
         }
         p.max(Duration::from_millis(10))
+    }
+}
+
+/// A fork takes the state lock, then the maintenance signal's (never held together otherwise).
+impl<M: ManageConnection> HoldAcrossFork for Shared<M> {
+    fn hold(self: Arc<Self>) -> Held {
+        let state = self.state.lock();
+        let signal = self.signal.hold();
+        // SAFETY: the guards borrow `self`, which `owner` keeps alive until after they are
+        // dropped (`fork_locks::release` drops the guards first).
+        let guards: Vec<Box<dyn Any>> = unsafe {
+            vec![
+                Box::new(std::mem::transmute::<
+                    MutexGuard<'_, State<M::Connection>>,
+                    MutexGuard<'static, State<M::Connection>>,
+                >(state)),
+                Box::new(std::mem::transmute::<
+                    MutexGuard<'_, bool>,
+                    MutexGuard<'static, bool>,
+                >(signal)),
+            ]
+        };
+        Held {
+            guards,
+            owner: self,
+        }
     }
 }
 
