@@ -20,6 +20,7 @@ pub mod mysql;
 mod options;
 mod pool;
 mod registry;
+mod scheduler;
 mod stats;
 
 pub use cancel::CancelToken;

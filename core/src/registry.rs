@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::ops::Deref;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, MutexGuard, PoisonError, Weak};
+use std::time::Instant;
 
 use crate::fork_locks::{self, Held, HoldAcrossFork};
 use crate::pool::lock::Lock;
@@ -83,15 +84,13 @@ impl<M: ManageConnection> Entry<M> {
         let epoch = *linger;
         drop(slot);
         let entry = self.clone();
-        let spawned = std::thread::Builder::new()
-            .name("sharedpool-linger".into())
-            .spawn(move || {
-                std::thread::sleep(wait);
+        crate::scheduler::schedule(
+            Instant::now() + wait,
+            Box::new(move |_| {
                 entry.expire(epoch);
-            });
-        if spawned.is_err() {
-            self.expire(epoch);
-        }
+                None
+            }),
+        );
     }
 
     /// Closes the pool after its linger, unless it was reopened (or released again) since.

@@ -1,82 +1,32 @@
-//! Background maintenance, one thread per pool holding only a `Weak` reference: samples
-//! demand, closes idle connections past `idle_timeout` (above the floor) and past their
-//! lifetime, reports suspected leaks, keeps `min_idle` / the adaptive target warm.
-//! Acquire and release never depend on it.
+//! Background maintenance, a task on the process's one scheduler thread (`crate::scheduler`)
+//! holding only a `Weak` reference: samples demand, closes idle connections past
+//! `idle_timeout` (above the floor) and past their lifetime, reports suspected leaks, keeps
+//! `min_idle` / the adaptive target warm. Acquire and release never depend on it.
 
-use std::sync::{Arc, Condvar, Mutex, Weak};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use super::connector;
 use super::shared::Shared;
 use super::state::Reason;
 use crate::events::{self, Event};
-use crate::ManageConnection;
+use crate::{scheduler, ManageConnection};
 
-/// Wakes the maintenance thread early and tells it to stop.
-///
-/// `std::sync` on purpose: its futex-based condvar keeps no process-global queue of parked
-/// threads, so a child process after `fork()` can wait on it although the parent's
-/// maintenance thread (which does not exist in the child) was parked on it.
-#[derive(Default)]
-pub(crate) struct Signal {
-    stopped: Mutex<bool>,
-    cv: Condvar,
-}
-
-impl Signal {
-    /// Holds the signal's lock (for `fork_locks`).
-    pub fn hold(&self) -> std::sync::MutexGuard<'_, bool> {
-        self.stopped.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub fn stop(&self) {
-        *self.stopped.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.cv.notify_all();
-    }
-
-    /// Sleeps up to `period`; false once stopped.
-    fn sleep(&self, period: Duration) -> bool {
-        let stopped = self.stopped.lock().unwrap_or_else(|e| e.into_inner());
-        let stopped = if *stopped {
-            stopped
-        } else {
-            self.cv
-                .wait_timeout(stopped, period)
-                .unwrap_or_else(|e| e.into_inner())
-                .0
-        };
-        !*stopped
-    }
-}
-
-/// Starts the maintenance thread of `shared`.
+/// Schedules the maintenance of `shared`, now and every `maintenance_period` until the pool
+/// is closed or dropped.
 pub(crate) fn spawn<M: ManageConnection>(shared: &Arc<Shared<M>>) {
     let weak = Arc::downgrade(shared);
-    let signal = shared.signal.clone();
-    let spawned = std::thread::Builder::new()
-        .name("sharedpool-maint".into())
-        .spawn(move || run(weak, signal));
-    if let Err(e) = spawned {
-        log::error!("sharedpool: cannot start the maintenance thread: {e}");
-    }
-}
-
-fn run<M: ManageConnection>(weak: Weak<Shared<M>>, signal: Arc<Signal>) {
-    loop {
-        let period = {
-            let Some(shared) = weak.upgrade() else {
-                return;
-            };
+    scheduler::schedule(
+        Instant::now(),
+        Box::new(move |now| {
+            let shared = weak.upgrade()?;
             if shared.is_closed() {
-                return;
+                return None;
             }
-            shared.maintain(Instant::now());
-            shared.maintenance_period()
-        };
-        if !signal.sleep(period) {
-            return;
-        }
-    }
+            shared.maintain(now);
+            Some(Instant::now() + shared.maintenance_period())
+        }),
+    );
 }
 
 impl<M: ManageConnection> Shared<M> {

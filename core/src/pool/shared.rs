@@ -12,7 +12,7 @@ use super::backoff::backoff;
 use super::conn::Conn;
 use super::connector;
 use super::lock::Lock;
-use super::maintenance::{self, Signal};
+use super::maintenance;
 use super::state::{connect_failing, Reason, State};
 use crate::events::{self, Event};
 use crate::fork_locks::{self, Held, HoldAcrossFork};
@@ -28,8 +28,6 @@ pub(crate) struct Shared<M: ManageConnection> {
     pub generation: AtomicU64,
     /// Mirror of `state.closed`, read without the lock.
     pub closed: AtomicBool,
-    /// Wakes and stops the maintenance thread.
-    pub signal: Arc<Signal>,
 }
 
 impl<M: ManageConnection> Shared<M> {
@@ -47,7 +45,6 @@ impl<M: ManageConnection> Shared<M> {
             name,
             generation: AtomicU64::new(generation),
             closed: AtomicBool::new(false),
-            signal: Arc::new(Signal::default()),
         });
         fork_locks::register(Arc::downgrade(&shared) as Weak<dyn HoldAcrossFork>);
         shared
@@ -214,7 +211,6 @@ impl<M: ManageConnection> Shared<M> {
             (idle, wakes)
         };
         drop(wakes);
-        self.signal.stop();
         self.retire(idle);
         events::emit(Event::PoolClosed {
             pool: self.name.clone(),
@@ -312,27 +308,19 @@ impl<M: ManageConnection> Shared<M> {
     }
 }
 
-/// A fork takes the state lock, then the maintenance signal's (never held together otherwise).
+/// A fork takes the state lock.
 impl<M: ManageConnection> HoldAcrossFork for Shared<M> {
     fn hold(self: Arc<Self>) -> Held {
-        let state = self.state.lock();
-        let signal = self.signal.hold();
-        // SAFETY: the guards borrow `self`, which `owner` keeps alive until after they are
+        // SAFETY: the guard borrows `self`, which `owner` keeps alive until after it is
         // dropped (`fork_locks::release` drops the guards first).
-        let guards: Vec<Box<dyn Any>> = unsafe {
-            vec![
-                Box::new(std::mem::transmute::<
-                    MutexGuard<'_, State<M::Connection>>,
-                    MutexGuard<'static, State<M::Connection>>,
-                >(state)),
-                Box::new(std::mem::transmute::<
-                    MutexGuard<'_, bool>,
-                    MutexGuard<'static, bool>,
-                >(signal)),
-            ]
+        let state = unsafe {
+            std::mem::transmute::<
+                MutexGuard<'_, State<M::Connection>>,
+                MutexGuard<'static, State<M::Connection>>,
+            >(self.state.lock())
         };
         Held {
-            guards,
+            guards: vec![Box::new(state) as Box<dyn Any>],
             owner: self,
         }
     }
@@ -340,7 +328,6 @@ impl<M: ManageConnection> HoldAcrossFork for Shared<M> {
 
 impl<M: ManageConnection> Drop for Shared<M> {
     fn drop(&mut self) {
-        self.signal.stop();
         let st = self.state.get_mut();
         let inherited = st.generation != fork::generation();
         for idle in st.idle.drain(..).collect::<Vec<_>>() {
