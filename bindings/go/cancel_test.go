@@ -116,3 +116,22 @@ func TestPoolTimeoutWithoutDeadline(t *testing.T) {
 		t.Errorf("TimeoutsTotal = %d, want 1", st.TimeoutsTotal)
 	}
 }
+
+func TestStatementTimeoutStopsARunningStatement(t *testing.T) {
+	p := openPool(t, sharedpool.WithMaxSize(1), sharedpool.WithStatementTimeout(200*time.Millisecond))
+	start := time.Now()
+	_, err := p.Query(ctx, "SELECT SLEEP(10)")
+	took := time.Since(start)
+	if !errors.Is(err, sharedpool.ErrTimeout) {
+		t.Fatalf("got %v, want ErrTimeout", err)
+	}
+	if took < 200*time.Millisecond || took > 3*time.Second {
+		t.Errorf("a 200 ms statement timeout ended the call after %v", took)
+	}
+	// The connection was discarded; the pool serves the next statement.
+	rows, err := p.Query(ctx, "SELECT 1")
+	if err != nil {
+		t.Fatalf("after the timeout: %v", err)
+	}
+	rows.Close()
+}

@@ -85,6 +85,12 @@ func WithReadTimeout(d time.Duration) Option { return WithOption("read_timeout_m
 // WithWriteTimeout sets write_timeout_ms (rounded up to whole seconds by the client library).
 func WithWriteTimeout(d time.Duration) Option { return WithOption("write_timeout_ms", ms(d)) }
 
+// WithStatementTimeout sets statement_timeout_ms: a statement still running after d is stopped
+// on the server (KILL QUERY) and fails with ErrTimeout; its connection is discarded.
+func WithStatementTimeout(d time.Duration) Option {
+	return WithOption("statement_timeout_ms", ms(d))
+}
+
 // WithCharset sets charset: the connection character set (default utf8mb4).
 func WithCharset(name string) Option { return WithOption("charset", name) }
 

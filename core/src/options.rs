@@ -41,6 +41,9 @@ pub struct PoolConfig {
     pub read_timeout: Duration,
     /// Socket write timeout. Default 60 s.
     pub write_timeout: Duration,
+    /// A statement still running after this long is stopped on the server (`KILL QUERY`) and
+    /// fails with a timeout; its connection is discarded. Default 0: no limit.
+    pub statement_timeout: Duration,
 }
 
 impl Default for PoolConfig {
@@ -61,6 +64,7 @@ impl Default for PoolConfig {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
             write_timeout: Duration::from_secs(60),
+            statement_timeout: Duration::ZERO,
         }
     }
 }
@@ -198,6 +202,7 @@ pub const OPTION_NAMES: &[&str] = &[
     "connect_timeout_ms",
     "read_timeout_ms",
     "write_timeout_ms",
+    "statement_timeout_ms",
     "charset",
     "tls",
     "tls_ca",
@@ -327,6 +332,7 @@ impl Options {
             "connect_timeout_ms" => p.connect_timeout = parse_ms(key, value)?,
             "read_timeout_ms" => p.read_timeout = parse_ms(key, value)?,
             "write_timeout_ms" => p.write_timeout = parse_ms(key, value)?,
+            "statement_timeout_ms" => p.statement_timeout = parse_ms(key, value)?,
             "pool_name" => {
                 let name = parse_text(key, value)?;
                 self.pool_name = (!name.is_empty()).then_some(name);
@@ -482,6 +488,7 @@ impl PoolConfig {
         cmp!(connect_timeout, "connect_timeout_ms", ms);
         cmp!(read_timeout, "read_timeout_ms", ms);
         cmp!(write_timeout, "write_timeout_ms", ms);
+        cmp!(statement_timeout, "statement_timeout_ms", ms);
         out
     }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use sharedpool::{ErrorKind, MysqlPool};
 
-use mysql_common::{admin, dsn_with, sp_connections};
+use mysql_common::{admin, dsn_with, signal, sp_connections, Resume};
 
 static SERVER: Mutex<()> = Mutex::new(());
 
@@ -27,28 +27,6 @@ const OPTS: &str = "max_size=4&acquire_timeout_ms=1500&connect_timeout_ms=1000\
 /// acquire 1.5 s + a read of 1 s that the client library may retry (3 tries) + a connect of 1 s,
 /// and slack for a loaded 2-core machine.
 const CALL_BOUND: Duration = Duration::from_secs(10);
-
-fn server_pid() -> i32 {
-    let dir = std::env::var("SHAREDPOOL_TEST_DATADIR").expect("SHAREDPOOL_TEST_DATADIR");
-    std::fs::read_to_string(format!("{dir}/server.pid"))
-        .expect("the server's pid file")
-        .trim()
-        .parse()
-        .expect("a pid")
-}
-
-fn signal(sig: i32) {
-    // SAFETY: kill has no memory preconditions; the pid is the test server's.
-    assert_eq!(unsafe { libc::kill(server_pid(), sig) }, 0, "kill({sig})");
-}
-
-/// Sends SIGCONT when dropped, so a failing test never leaves the server stopped.
-struct Resume;
-impl Drop for Resume {
-    fn drop(&mut self) {
-        signal(libc::SIGCONT);
-    }
-}
 
 /// Errors per kind, successful calls, the longest call.
 type Outcome = (BTreeMap<String, u32>, u32, Duration);

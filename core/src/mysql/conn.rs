@@ -6,6 +6,9 @@ use std::os::raw::{c_char, c_uint, c_ulong, c_void};
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use super::deadline::{Ended, Killer};
 use super::dsn::{Address, Dsn};
 use super::error_map;
 use super::ffi::{self, opt, status, sys, track, MYSQL};
@@ -123,6 +126,9 @@ pub struct Connection {
     /// When the last command was sent (the server's idle clock for `wait_timeout`).
     last_sent: Instant,
     label: String,
+    /// `statement_timeout_ms` (zero: none), enforced by the pool's killer once it has one.
+    statement_timeout: Duration,
+    killer: Option<Arc<Killer>>,
 }
 
 // SAFETY: a MYSQL handle may be used from any thread as long as one thread uses it at a time
@@ -375,6 +381,8 @@ impl Connection {
             wait_timeout: None,
             last_sent: Instant::now(),
             label,
+            statement_timeout: options.pool.statement_timeout,
+            killer: None,
         };
         conn.setup_session(false)
             .map_err(|e| e.context(format_args!("setting up a session on {}", conn.label)))?;
@@ -464,6 +472,11 @@ impl Connection {
         self.in_transaction = false;
         self.schema_changed = false;
         Ok(())
+    }
+
+    /// Statements on this connection are held to `statement_timeout_ms` through `killer`.
+    pub(crate) fn set_killer(&mut self, killer: Arc<Killer>) {
+        self.killer = Some(killer);
     }
 
     fn raw(&self) -> *mut MYSQL {
@@ -607,6 +620,49 @@ impl Connection {
             self.dirty = true;
         }
         self.last_sent = Instant::now();
+        let killer = self
+            .killer
+            .clone()
+            .filter(|_| !self.statement_timeout.is_zero());
+        let Some(killer) = killer else {
+            return self.run(&bound);
+        };
+        let Some(fd) = ffi::socket(raw) else {
+            return self.run(&bound);
+        };
+        let watched = killer.watch(
+            self.connection_id(),
+            fd,
+            self.last_sent + self.statement_timeout,
+        );
+        let result = self.run(&bound);
+        match watched.finish() {
+            None => result,
+            Some(ended) => {
+                // A late KILL QUERY could stop the next borrower's statement: never reuse it.
+                self.broken = true;
+                let how = match ended {
+                    Ended::Killed => "the server stopped it (KILL QUERY)".to_string(),
+                    Ended::ShutDown(why) => format!("its connection was shut down: {why}"),
+                };
+                if result.is_ok() {
+                    return result; // it finished as the deadline passed
+                }
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "statement timed out after {} ms (statement_timeout_ms) on {}; {how}",
+                        self.statement_timeout.as_millis(),
+                        self.label
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Sends the bound statement and reads its results.
+    fn run(&mut self, bound: &[u8]) -> Result<QueryResult> {
+        let raw = self.raw();
         // SAFETY: `bound` is a buffer of `len` bytes; the handle is valid.
         let rc =
             unsafe { sys::mysql_real_query(raw, bound.as_ptr().cast(), bound.len() as c_ulong) };

@@ -1,6 +1,9 @@
 //! The MySQL connection manager the pool engine drives.
 
+use std::sync::Arc;
+
 use super::conn::Connection;
+use super::deadline::Killer;
 use super::dsn::Dsn;
 use crate::{Error, ErrorKind, ManageConnection, Options, Result};
 
@@ -8,6 +11,8 @@ use crate::{Error, ErrorKind, ManageConnection, Options, Result};
 pub struct MysqlManager {
     dsn: Dsn,
     options: Options,
+    /// Stops statements past `statement_timeout_ms` (`None`: no timeout set).
+    killer: Option<Arc<Killer>>,
 }
 
 impl std::fmt::Debug for MysqlManager {
@@ -35,7 +40,12 @@ impl MysqlManager {
                 ));
             }
         }
-        Ok(MysqlManager { dsn, options })
+        let killer = (!p.statement_timeout.is_zero()).then(|| Killer::new(dsn.clone(), &options));
+        Ok(MysqlManager {
+            dsn,
+            options,
+            killer,
+        })
     }
 
     /// The parsed DSN (its `Debug` redacts the password).
@@ -45,7 +55,11 @@ impl MysqlManager {
 
     /// Opens a connection directly, outside any pool.
     pub fn open(&self) -> Result<Connection> {
-        Connection::connect(&self.dsn, &self.options)
+        let mut conn = Connection::connect(&self.dsn, &self.options)?;
+        if let Some(killer) = &self.killer {
+            conn.set_killer(killer.clone());
+        }
+        Ok(conn)
     }
 }
 

@@ -21,6 +21,7 @@
 //! `SET NAMES`, tracking and `init_sql` again.
 
 mod conn;
+mod deadline;
 mod dsn;
 mod error_map;
 mod ffi;

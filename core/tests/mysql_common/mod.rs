@@ -59,3 +59,27 @@ pub fn sp_connections(c: &mut Connection) -> u64 {
         .count() as u64;
     sp - 1
 }
+
+/// The test server's process id.
+pub fn server_pid() -> i32 {
+    let dir = std::env::var("SHAREDPOOL_TEST_DATADIR").expect("SHAREDPOOL_TEST_DATADIR");
+    std::fs::read_to_string(format!("{dir}/server.pid"))
+        .expect("the server's pid file")
+        .trim()
+        .parse()
+        .expect("a pid")
+}
+
+/// Sends `sig` to the test server.
+pub fn signal(sig: i32) {
+    // SAFETY: kill has no memory preconditions; the pid is the test server's.
+    assert_eq!(unsafe { libc::kill(server_pid(), sig) }, 0, "kill({sig})");
+}
+
+/// Sends SIGCONT when dropped, so a failing test never leaves the server stopped.
+pub struct Resume;
+impl Drop for Resume {
+    fn drop(&mut self) {
+        signal(libc::SIGCONT);
+    }
+}
