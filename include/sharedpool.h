@@ -36,7 +36,7 @@
 /**
  * The ABI minor: grows when functions or fields are added.
  */
-#define SP_ABI_VERSION_MINOR 1
+#define SP_ABI_VERSION_MINOR 2
 
 /**
  * A result code. The values are stable and never renumbered; new codes are only appended.
@@ -336,6 +336,26 @@ typedef struct sp_stats {
 } sp_stats;
 
 /**
+ * How one `sp_conn_query_ex` runs. The caller sets `size = sizeof(sp_query_options)`; fields
+ * are only appended, and fields beyond `size` take their defaults.
+ */
+typedef struct sp_query_options {
+  /**
+   * `sizeof(sp_query_options)` as the caller knows it.
+   */
+  uint32_t size;
+  /**
+   * The statement's deadline in milliseconds from the call; 0 or negative: none (the pool's
+   * `statement_timeout_ms` still applies, whichever comes first).
+   */
+  int64_t timeout_ms;
+  /**
+   * Ends the running statement when triggered (nullable; borrowed for the call).
+   */
+  const struct sp_cancel *cancel;
+} sp_query_options;
+
+/**
  * Receives pool events: `level` is 1 error, 2 warning, 3 info, 4 debug; `message` (UTF-8,
  * NUL-terminated, never a password) is valid only during the call. Called from any thread,
  * including the library's background threads, possibly concurrently.
@@ -513,6 +533,22 @@ struct sp_result *sp_conn_query(struct sp_conn *c,
                                 const struct sp_param *params,
                                 size_t n,
                                 struct sp_error **err);
+
+/**
+ * `sp_conn_query` with a deadline and a cancel token for the running statement (`o`: NULL for
+ * the defaults, see `sp_query_options`). When the deadline passes or `o->cancel` is triggered
+ * while the statement runs, the pool stops it on the server (`KILL QUERY` over a control
+ * connection; the statement's socket is shut down if the server does not answer within
+ * 500 ms): the call fails with `SP_ERR_TIMEOUT` or `SP_ERR_CANCELLED`, and the connection is
+ * discarded at release (statements on it fail with `SP_ERR_CONNECTION_LOST`). The pool's
+ * `statement_timeout_ms` applies too, whichever comes first. ABI 1.2.
+ */
+struct sp_result *sp_conn_query_ex(struct sp_conn *c,
+                                   const char *sql,
+                                   const struct sp_param *params,
+                                   size_t n,
+                                   const struct sp_query_options *o,
+                                   struct sp_error **err);
 
 /**
  * Gives the connection back to its pool (its session is cleaned there: an open transaction is

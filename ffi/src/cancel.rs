@@ -1,5 +1,6 @@
-//! `sp_cancel` (cancel a wait from another thread) and `sp_acquire_options` (how one acquire
-//! waits), read field by field up to the caller's `size`.
+//! `sp_cancel` (cancel a wait or a statement from another thread), `sp_acquire_options` (how
+//! one acquire waits) and `sp_query_options` (how one statement runs), read field by field up
+//! to the caller's `size`.
 
 use std::ffi::{c_char, c_void};
 use std::mem::{offset_of, size_of};
@@ -69,29 +70,86 @@ pub(crate) unsafe fn read(name: &str, o: *const sp_acquire_options) -> Result<Ac
     if o.is_null() {
         return Ok(f);
     }
-    // SAFETY: `o` is readable for at least its leading `size` field (contract).
-    let size = unsafe { addr_of!((*o).size).read_unaligned() } as usize;
+    // SAFETY: `o` is non-NULL and readable for its `size` (contract).
+    let size = unsafe { read_size(name, o) }?;
+    // SAFETY: each field read lies inside the caller's `size` readable bytes (contract).
+    unsafe {
+        read_field!(o, sp_acquire_options, f, size, timeout_ms);
+        read_field!(o, sp_acquire_options, f, size, cancel);
+        read_field!(o, sp_acquire_options, f, size, interrupt);
+        read_field!(o, sp_acquire_options, f, size, interrupt_ctx);
+        read_field!(o, sp_acquire_options, f, size, label);
+    }
+    Ok(f)
+}
+
+/// Reads field `$f` of the caller's `$o: *const $ty` into `$out.$f` when it lies within the
+/// caller's `$size`. Every field type accepts any bit pattern (an Option of a function pointer:
+/// NULL is None). Use inside `unsafe`: `$o` must be readable for `$size` bytes.
+macro_rules! read_field {
+    ($o:ident, $ty:ty, $out:ident, $size:ident, $f:ident) => {
+        if offset_of!($ty, $f) + size_of_val(&$out.$f) <= $size {
+            $out.$f = addr_of!((*$o).$f).read_unaligned();
+        }
+    };
+}
+use read_field;
+
+/// The leading `size` of a size-versioned options struct, checked.
+///
+/// # Safety
+/// `o` is non-NULL and readable for at least its leading `u32`.
+unsafe fn read_size<T>(name: &str, o: *const T) -> Result<usize> {
+    // SAFETY: the contract.
+    let size = unsafe { o.cast::<u32>().read_unaligned() } as usize;
     if size < size_of::<u32>() {
         return Err(invalid(
             name,
             format_args!("options->size ({size}) is too small"),
         ));
     }
-    macro_rules! field {
-        ($f:ident) => {
-            if offset_of!(sp_acquire_options, $f) + size_of_val(&f.$f) <= size {
-                // SAFETY: the field lies inside the caller's `size` readable bytes; every
-                // field type accepts any bit pattern except `interrupt`, an Option of a
-                // function pointer, for which NULL is None and anything else a function.
-                f.$f = unsafe { addr_of!((*o).$f).read_unaligned() };
-            }
-        };
+    Ok(size)
+}
+
+/// How one `sp_conn_query_ex` runs. The caller sets `size = sizeof(sp_query_options)`; fields
+/// are only appended, and fields beyond `size` take their defaults.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct sp_query_options {
+    /// `sizeof(sp_query_options)` as the caller knows it.
+    pub size: u32,
+    /// The statement's deadline in milliseconds from the call; 0 or negative: none (the pool's
+    /// `statement_timeout_ms` still applies, whichever comes first).
+    pub timeout_ms: i64,
+    /// Ends the running statement when triggered (nullable; borrowed for the call).
+    pub cancel: *const sp_cancel,
+}
+
+/// The fields of a caller's `sp_query_options`, defaults for those beyond its `size`.
+pub(crate) struct QueryFields {
+    pub(crate) timeout_ms: i64,
+    pub(crate) cancel: *const sp_cancel,
+}
+
+/// Reads `o` (NULL: all defaults) up to its `size`.
+///
+/// # Safety
+/// `o` is NULL or points to at least `o->size` readable bytes laid out as `sp_query_options`.
+pub(crate) unsafe fn read_query(name: &str, o: *const sp_query_options) -> Result<QueryFields> {
+    let mut f = QueryFields {
+        timeout_ms: 0,
+        cancel: std::ptr::null(),
+    };
+    if o.is_null() {
+        return Ok(f);
     }
-    field!(timeout_ms);
-    field!(cancel);
-    field!(interrupt);
-    field!(interrupt_ctx);
-    field!(label);
+    // SAFETY: `o` is non-NULL and readable for its `size` (contract).
+    let size = unsafe { read_size(name, o) }?;
+    // SAFETY: as above.
+    unsafe {
+        read_field!(o, sp_query_options, f, size, timeout_ms);
+        read_field!(o, sp_query_options, f, size, cancel);
+    }
     Ok(f)
 }
 

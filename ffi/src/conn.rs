@@ -3,9 +3,13 @@
 use std::ffi::c_char;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
+use std::time::{Duration, Instant};
+
+use sharedpool::mysql::{Param, QueryResult};
 use sharedpool::{Error, ErrorKind, MysqlPooled};
 
 use crate::boundary::{arg_str, call, infallible, invalid};
+use crate::cancel::{self, sp_query_options};
 use crate::error::sp_error;
 use crate::handles::Handles;
 use crate::params::{self, sp_param};
@@ -98,27 +102,73 @@ pub extern "C" fn sp_conn_query(
     forward!(sp_conn_query(c, sql, params, n, err));
     const NAME: &str = "sp_conn_query";
     call(NAME, err, || {
-        let handle = live(NAME, c)?;
-        if handle.generation != sharedpool::fork_generation() {
-            return Err(Error::new(
-                ErrorKind::ConnectionLost,
-                format!(
-                    "{NAME}: this connection was borrowed by the parent process before fork(); \
-                     a child process must acquire its own (releasing this one in the child is \
-                     safe)"
-                ),
-            ));
-        }
-        // SAFETY: `sql` is NULL or a NUL-terminated string (documented).
-        let sql = unsafe { arg_str(NAME, "sql", sql) }?;
-        // SAFETY: `params` holds `n` readable parameters when `n > 0` (documented).
-        let params = unsafe { params::convert(NAME, params, n) }?;
-        let mut guard = handle.lock();
-        let conn = guard
-            .as_mut()
-            .ok_or_else(|| invalid(NAME, "conn was released during the call"))?;
-        let result = conn.query(sql, &params)?;
-        Ok(Box::into_raw(Box::new(sp_result::new(&result))))
+        run(NAME, c, sql, params, n, |conn, sql, params| {
+            conn.query(sql, params)
+        })
+    })
+}
+
+/// The body of the `sp_conn_query*` calls: checks, converts, and runs `query` on the
+/// connection, returning its result as a new `sp_result`.
+fn run(
+    name: &'static str,
+    c: *mut sp_conn,
+    sql: *const c_char,
+    params: *const sp_param,
+    n: usize,
+    query: impl FnOnce(&mut MysqlPooled, &str, &[Param<'_>]) -> sharedpool::Result<QueryResult>,
+) -> sharedpool::Result<*mut sp_result> {
+    let handle = live(name, c)?;
+    if handle.generation != sharedpool::fork_generation() {
+        return Err(Error::new(
+            ErrorKind::ConnectionLost,
+            format!(
+                "{name}: this connection was borrowed by the parent process before fork(); \
+                 a child process must acquire its own (releasing this one in the child is \
+                 safe)"
+            ),
+        ));
+    }
+    // SAFETY: `sql` is NULL or a NUL-terminated string (documented).
+    let sql = unsafe { arg_str(name, "sql", sql) }?;
+    // SAFETY: `params` holds `n` readable parameters when `n > 0` (documented).
+    let params = unsafe { params::convert(name, params, n) }?;
+    let mut guard = handle.lock();
+    let conn = guard
+        .as_mut()
+        .ok_or_else(|| invalid(name, "conn was released during the call"))?;
+    let result = query(conn, sql, &params)?;
+    Ok(Box::into_raw(Box::new(sp_result::new(&result))))
+}
+
+/// `sp_conn_query` with a deadline and a cancel token for the running statement (`o`: NULL for
+/// the defaults, see `sp_query_options`). When the deadline passes or `o->cancel` is triggered
+/// while the statement runs, the pool stops it on the server (`KILL QUERY` over a control
+/// connection; the statement's socket is shut down if the server does not answer within
+/// 500 ms): the call fails with `SP_ERR_TIMEOUT` or `SP_ERR_CANCELLED`, and the connection is
+/// discarded at release (statements on it fail with `SP_ERR_CONNECTION_LOST`). The pool's
+/// `statement_timeout_ms` applies too, whichever comes first. ABI 1.2.
+#[no_mangle]
+pub extern "C" fn sp_conn_query_ex(
+    c: *mut sp_conn,
+    sql: *const c_char,
+    params: *const sp_param,
+    n: usize,
+    o: *const sp_query_options,
+    err: *mut *mut sp_error,
+) -> *mut sp_result {
+    forward!(sp_conn_query_ex(c, sql, params, n, o, err));
+    const NAME: &str = "sp_conn_query_ex";
+    call(NAME, err, || {
+        // SAFETY: `o` is NULL or points to `o->size` readable bytes (documented).
+        let f = unsafe { cancel::read_query(NAME, o) }?;
+        let deadline =
+            (f.timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(f.timeout_ms as u64));
+        // SAFETY: `cancel` is NULL or a live token, borrowed for this call (documented).
+        let token = unsafe { f.cancel.as_ref() }.map(|t| &t.token);
+        run(NAME, c, sql, params, n, |conn, sql, params| {
+            conn.query_until(sql, params, deadline, token)
+        })
     })
 }
 

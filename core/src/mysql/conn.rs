@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use super::deadline::{Ended, Killer};
+use super::deadline::{Ended, Killer, Why};
 use super::dsn::{Address, Dsn};
 use super::error_map;
 use super::ffi::{self, opt, status, sys, track, MYSQL};
 use super::params::{self, Backslashes, Param};
 use super::result::{Column, QueryResult};
-use crate::{Error, ErrorKind, Options, Result, TlsMode};
+use crate::{CancelToken, Error, ErrorKind, Options, Result, TlsMode};
 use zeroize::{Zeroize, Zeroizing};
 
 /// Turns on the trackers reuse depends on: `state_change` reports any session change
@@ -605,8 +605,28 @@ impl Connection {
     /// Runs `sql` with `?` placeholders bound to `params` and reads the whole result. Extra
     /// result sets (from `CALL`) are read and dropped so the connection stays usable.
     pub fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<QueryResult> {
+        self.query_until(sql, params, None, None)
+    }
+
+    /// [`query`](Self::query), ended on the server (`KILL QUERY`, see `deadline.rs`) when
+    /// `deadline` passes or `cancel` is triggered while it runs: a `Timeout` or `Cancelled`
+    /// error, and the connection is discarded. Only pooled connections have the control
+    /// connection this needs; on others both are ignored.
+    pub fn query_until(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        deadline: Option<Instant>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<QueryResult> {
         ffi::ensure_thread();
         self.check_usable()?;
+        if cancel.is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::new(
+                ErrorKind::Cancelled,
+                "statement cancelled by the caller before it was sent",
+            ));
+        }
         let raw = self.raw();
         let backslashes = match ffi::server_status(raw) {
             Some(st) if st & status::NO_BACKSLASH_ESCAPES != 0 => Backslashes::Literal,
@@ -620,44 +640,55 @@ impl Connection {
             self.dirty = true;
         }
         self.last_sent = Instant::now();
-        let killer = self
-            .killer
-            .clone()
-            .filter(|_| !self.statement_timeout.is_zero());
-        let Some(killer) = killer else {
+        let statement = (!self.statement_timeout.is_zero()).then(|| {
+            (
+                self.last_sent + self.statement_timeout,
+                Why::StatementTimeout,
+            )
+        });
+        let call = deadline.map(|at| (at, Why::CallDeadline));
+        let deadline = match (statement, call) {
+            (Some(s), Some(c)) => Some(if c.0 <= s.0 { c } else { s }),
+            (s, c) => s.or(c),
+        };
+        let (Some(killer), Some(fd)) = (self.killer.clone(), ffi::socket(raw)) else {
             return self.run(&bound);
         };
-        let Some(fd) = ffi::socket(raw) else {
+        if deadline.is_none() && cancel.is_none() {
             return self.run(&bound);
-        };
-        let watched = killer.watch(
-            self.connection_id(),
-            fd,
-            self.last_sent + self.statement_timeout,
-        );
-        let result = self.run(&bound);
-        match watched.finish() {
-            None => result,
-            Some(ended) => {
-                // A late KILL QUERY could stop the next borrower's statement: never reuse it.
-                self.broken = true;
-                let how = match ended {
-                    Ended::Killed => "the server stopped it (KILL QUERY)".to_string(),
-                    Ended::ShutDown(why) => format!("its connection was shut down: {why}"),
-                };
-                if result.is_ok() {
-                    return result; // it finished as the deadline passed
-                }
-                Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "statement timed out after {} ms (statement_timeout_ms) on {}; {how}",
-                        self.statement_timeout.as_millis(),
-                        self.label
-                    ),
-                ))
-            }
         }
+        let watched = killer.watch(self.connection_id(), fd, deadline, cancel);
+        let result = self.run(&bound);
+        let Some((why, ended)) = watched.finish() else {
+            return result;
+        };
+        // A late KILL QUERY could stop the next borrower's statement: never reuse it.
+        self.broken = true;
+        if result.is_ok() {
+            return result; // it finished as the deadline passed or the cancel came
+        }
+        let how = match ended {
+            Ended::Killed => "the server stopped it (KILL QUERY)".to_string(),
+            Ended::ShutDown(why) => format!("its connection was shut down: {why}"),
+        };
+        let (kind, what) = match why {
+            Why::StatementTimeout => (
+                ErrorKind::Timeout,
+                format!(
+                    "statement timed out after {} ms (statement_timeout_ms)",
+                    self.statement_timeout.as_millis()
+                ),
+            ),
+            Why::CallDeadline => (
+                ErrorKind::Timeout,
+                "statement passed the caller's deadline".to_string(),
+            ),
+            Why::Cancelled => (
+                ErrorKind::Cancelled,
+                "statement cancelled by the caller".to_string(),
+            ),
+        };
+        Err(Error::new(kind, format!("{what} on {}; {how}", self.label)))
     }
 
     /// Sends the bound statement and reads its results.

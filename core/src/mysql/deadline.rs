@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use super::conn::Connection;
 use super::dsn::Dsn;
 use crate::pool::lock::{wait_until, Lock};
-use crate::{scheduler, Options, Result};
+use crate::{scheduler, CancelToken, Options, Result};
 
 /// How long a killed statement may take to end before its socket is shut down.
 pub(crate) const GRACE: Duration = Duration::from_millis(500);
@@ -29,6 +29,17 @@ pub(crate) const GRACE: Duration = Duration::from_millis(500);
 pub(crate) const CONTROL_IO: Duration = Duration::from_secs(2);
 /// The control connection is closed after this long unused.
 pub(crate) const CONTROL_IDLE: Duration = Duration::from_secs(10);
+
+/// Why a statement was ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Why {
+    /// `statement_timeout_ms` passed.
+    StatementTimeout,
+    /// The caller's deadline for this call passed.
+    CallDeadline,
+    /// The caller's cancel token was triggered.
+    Cancelled,
+}
 
 /// How a statement past its deadline was ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,7 +53,7 @@ pub(crate) enum Ended {
 /// The statement deadlines of one pool, and its control connection.
 pub(crate) struct Killer {
     me: Weak<Killer>,
-    dsn: Dsn,
+    dsn: Arc<Dsn>,
     control_options: Options,
     /// The control connection and when it was last used. Kills of one pool take turns.
     control: Lock<(Option<Connection>, Instant)>,
@@ -51,8 +62,8 @@ pub(crate) struct Killer {
 
 #[derive(Default)]
 struct Running {
-    /// Statements under a deadline, earliest first.
-    watches: BTreeMap<(Instant, u64), Arc<Watch>>,
+    /// Statements under a deadline, earliest first, with the deadline's reason.
+    watches: BTreeMap<(Instant, u64), (Arc<Watch>, Why)>,
     seq: u64,
     /// The scheduled task that is current, and the deadline it is armed for.
     armed: Option<(Instant, u64)>,
@@ -68,8 +79,10 @@ struct Watch {
 
 #[derive(Default)]
 struct WatchState {
-    /// The deadline passed and a kill thread owns the statement's end.
+    /// The deadline passed (or the cancel came) and a kill thread owns the statement's end.
     killing: bool,
+    /// Why its deadline or cancel applies (set with `killing`).
+    why: Option<Why>,
     /// The statement's call returned.
     statement_done: bool,
     /// The kill thread is finished with the socket.
@@ -85,7 +98,7 @@ impl std::fmt::Debug for Killer {
 
 impl Killer {
     /// The killer of a pool connecting to `dsn` with `options`.
-    pub(crate) fn new(dsn: Dsn, options: &Options) -> Arc<Killer> {
+    pub(crate) fn new(dsn: Arc<Dsn>, options: &Options) -> Arc<Killer> {
         let mut control_options = options.clone();
         let p = &mut control_options.pool;
         for d in [
@@ -106,29 +119,60 @@ impl Killer {
         })
     }
 
-    /// Watches a statement on connection `connection_id` (socket `fd`) until `deadline`.
-    pub(crate) fn watch(&self, connection_id: u64, fd: c_int, deadline: Instant) -> Watched<'_> {
+    /// Watches a statement on connection `connection_id` (socket `fd`) until `deadline` (for
+    /// reason `why`), and for `cancel`.
+    pub(crate) fn watch<'a>(
+        &'a self,
+        connection_id: u64,
+        fd: c_int,
+        deadline: Option<(Instant, Why)>,
+        cancel: Option<&'a CancelToken>,
+    ) -> Watched<'a> {
         let watch = Arc::new(Watch {
             connection_id,
             fd,
             state: Lock::default(),
             cv: Condvar::new(),
         });
-        let mut r = self.running.lock();
-        r.seq += 1;
-        let key = (deadline, r.seq);
-        r.watches.insert(key, watch.clone());
-        if r.armed.map_or(true, |(at, _)| deadline < at) {
-            let task = r.seq;
-            r.armed = Some((deadline, task));
-            drop(r);
-            let me = self.me.clone();
-            scheduler::schedule(deadline, Box::new(move |now| me.upgrade()?.tick(task, now)));
+        let mut key = None;
+        if let Some((at, why)) = deadline {
+            let mut r = self.running.lock();
+            r.seq += 1;
+            let seq = r.seq;
+            key = Some((at, seq));
+            r.watches.insert((at, seq), (watch.clone(), why));
+            if r.armed.map_or(true, |(armed, _)| at < armed) {
+                let task = r.seq;
+                r.armed = Some((at, task));
+                drop(r);
+                let me = self.me.clone();
+                scheduler::schedule(at, Box::new(move |now| me.upgrade()?.tick(task, now)));
+            }
         }
+        let registered = cancel.and_then(|token| {
+            let (me, w) = (self.me.clone(), Arc::downgrade(&watch));
+            let id = token.register(Arc::new(move || {
+                if let (Some(me), Some(w)) = (me.upgrade(), w.upgrade()) {
+                    if let Some(key) = key {
+                        me.running.lock().watches.remove(&key);
+                    }
+                    me.start_kill(w, Why::Cancelled);
+                }
+            }));
+            match id {
+                Some(id) => Some((token, id)),
+                None => {
+                    // Cancelled already: end it as soon as it starts.
+                    self.start_kill(watch.clone(), Why::Cancelled);
+                    None
+                }
+            }
+        });
         Watched {
             killer: self,
             key,
             watch,
+            registered,
         }
     }
 
@@ -143,27 +187,38 @@ impl Killer {
         let next = r.watches.keys().next().map(|k| k.0);
         r.armed = next.map(|n| (n, task));
         drop(r);
-        for watch in due.into_values() {
-            {
-                let mut st = watch.state.lock();
-                if st.statement_done {
-                    continue; // it ended meanwhile
-                }
-                st.killing = true;
-            }
-            let me = self.me.upgrade()?;
-            let spawned = std::thread::Builder::new()
-                .name("sharedpool-kill".into())
-                .spawn({
-                    let watch = watch.clone();
-                    move || me.end(&watch)
-                });
-            if spawned.is_err() {
-                // No thread for the kill: end it the sure way, here.
-                shut_down(&watch, "no thread could be started for KILL QUERY".into());
-            }
+        for (watch, why) in due.into_values() {
+            self.start_kill(watch, why);
         }
         next
+    }
+
+    /// Hands `watch` to a kill thread, unless its statement ended already or is being killed.
+    fn start_kill(&self, watch: Arc<Watch>, why: Why) {
+        {
+            let mut st = watch.state.lock();
+            if st.statement_done || st.killing {
+                return;
+            }
+            st.killing = true;
+            st.why = Some(why);
+        }
+        let Some(me) = self.me.upgrade() else {
+            return;
+        };
+        let spawned = std::thread::Builder::new()
+            .name("sharedpool-kill".into())
+            .spawn({
+                let watch = watch.clone();
+                move || me.end(&watch)
+            });
+        if spawned.is_err() {
+            // No thread for the kill: end it the sure way, here.
+            shut_down(&watch, "no thread could be started for KILL QUERY".into());
+            let mut st = watch.state.lock();
+            st.kill_done = true;
+            watch.cv.notify_all();
+        }
     }
 
     /// A kill thread: `KILL QUERY`, then the socket if the statement does not end.
@@ -249,15 +304,22 @@ fn shut_down(watch: &Watch, why: String) {
 /// A statement being watched; [`finish`](Watched::finish) when its call returns.
 pub(crate) struct Watched<'a> {
     killer: &'a Killer,
-    key: (Instant, u64),
+    key: Option<(Instant, u64)>,
     watch: Arc<Watch>,
+    registered: Option<(&'a CancelToken, u64)>,
 }
 
 impl Watched<'_> {
-    /// The statement's call returned: how it was ended when its deadline passed (`None`: it
-    /// did not pass). Waits for a kill in progress, so the socket is not closed under it.
-    pub fn finish(self) -> Option<Ended> {
-        self.killer.running.lock().watches.remove(&self.key);
+    /// The statement's call returned: why and how it was ended when its deadline passed or
+    /// its cancel came (`None`: neither). Waits for a kill in progress, so the socket is not
+    /// closed under it.
+    pub fn finish(self) -> Option<(Why, Ended)> {
+        if let Some((token, id)) = self.registered {
+            token.unregister(id);
+        }
+        if let Some(key) = self.key {
+            self.killer.running.lock().watches.remove(&key);
+        }
         let mut st = self.watch.state.lock();
         st.statement_done = true;
         if !st.killing {
@@ -267,6 +329,6 @@ impl Watched<'_> {
         while !st.kill_done {
             st = wait_until(&self.watch.cv, st, None);
         }
-        st.ended.clone()
+        Some((st.why?, st.ended.clone()?))
     }
 }

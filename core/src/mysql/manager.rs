@@ -9,10 +9,11 @@ use crate::{Error, ErrorKind, ManageConnection, Options, Result};
 
 /// Opens and recycles MySQL connections for the pool engine.
 pub struct MysqlManager {
-    dsn: Dsn,
+    /// Shared with the killer: one copy of the password in memory.
+    dsn: Arc<Dsn>,
     options: Options,
-    /// Stops statements past `statement_timeout_ms` (`None`: no timeout set).
-    killer: Option<Arc<Killer>>,
+    /// Stops statements past their deadline, or cancelled (a control connection when needed).
+    killer: Arc<Killer>,
 }
 
 impl std::fmt::Debug for MysqlManager {
@@ -40,7 +41,8 @@ impl MysqlManager {
                 ));
             }
         }
-        let killer = (!p.statement_timeout.is_zero()).then(|| Killer::new(dsn.clone(), &options));
+        let dsn = Arc::new(dsn);
+        let killer = Killer::new(dsn.clone(), &options);
         Ok(MysqlManager {
             dsn,
             options,
@@ -56,9 +58,7 @@ impl MysqlManager {
     /// Opens a connection directly, outside any pool.
     pub fn open(&self) -> Result<Connection> {
         let mut conn = Connection::connect(&self.dsn, &self.options)?;
-        if let Some(killer) = &self.killer {
-            conn.set_killer(killer.clone());
-        }
+        conn.set_killer(self.killer.clone());
         Ok(conn)
     }
 }
