@@ -135,3 +135,52 @@ func TestStatementTimeoutStopsARunningStatement(t *testing.T) {
 	}
 	rows.Close()
 }
+
+func TestContextStopsARunningStatement(t *testing.T) {
+	p := openPool(t, sharedpool.WithMaxSize(1))
+	dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	var n int64
+	err := p.QueryRow(dctx, "SELECT SLEEP(10)").Scan(&n)
+	took := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, sharedpool.ErrTimeout) {
+		t.Fatalf("got %v, want an error matching context.DeadlineExceeded and ErrTimeout", err)
+	}
+	if took > 3*time.Second {
+		t.Errorf("a 200 ms context ended the statement after %v", took)
+	}
+
+	cctx, cancel2 := context.WithCancel(ctx)
+	time.AfterFunc(200*time.Millisecond, cancel2)
+	start = time.Now()
+	_, err = p.Exec(cctx, "DO SLEEP(10)")
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, sharedpool.ErrCancelled) {
+		t.Fatalf("got %v, want an error matching context.Canceled and ErrCancelled", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("a cancel after 200 ms ended the statement after %v", took)
+	}
+	// The pool (of one) replaced the killed connection.
+	if err := p.QueryRow(ctx, "SELECT 1").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("after the kills: %d, %v", n, err)
+	}
+}
+
+func TestContextStopsAStatementThroughDatabaseSQL(t *testing.T) {
+	db, _ := openDB(t, sharedpool.WithMaxSize(1))
+	dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := db.ExecContext(dctx, "DO SLEEP(10)")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want context.DeadlineExceeded", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("a 200 ms context ended the statement after %v", took)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("after the kill: %d, %v", n, err)
+	}
+}

@@ -18,10 +18,8 @@ import "C"
 import (
 	"context"
 	"database/sql"
-	"math"
 	"runtime"
 	"sync"
-	"time"
 )
 
 // Conn is one connection acquired from a Pool, for one goroutine at a time (a mutex makes
@@ -38,81 +36,35 @@ type Conn struct {
 // When ctx is cancelled the wait ends within tens of milliseconds with an error matching
 // both ErrCancelled and context.Canceled; when ctx's deadline passes, one matching both
 // ErrTimeout and context.DeadlineExceeded. A connection that frees up after the wait ended
-// stays in the pool. Only the wait can be cancelled: a running query is not interrupted by
-// ctx (its socket read timeout bounds it).
+// stays in the pool. Statements on the connection take ctx too (Query, Exec): see there.
 func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, ctxError(err)
+		return nil, ctxError(err, "a connection was free")
 	}
 	h, err := p.enter()
 	if err != nil {
 		return nil, err
 	}
 	defer p.leave()
-
-	timeoutMs := int64(-1) // the pool's acquire_timeout_ms
-	deadline, hasDeadline := ctx.Deadline()
-	if hasDeadline {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return nil, ctxError(context.DeadlineExceeded)
-		}
-		timeoutMs = int64(math.Ceil(float64(left) / float64(time.Millisecond)))
-	}
-
-	var cerr *C.sp_error
 	var c *C.sp_conn
-	if ctx.Done() == nil {
-		// Never cancelled: no cancel object, no goroutine.
-		c = C.sp_go_acquire(h, C.int64_t(timeoutMs), nil, &cerr)
-	} else {
-		cancel := C.sp_cancel_new()
-		if cancel == nil {
-			return nil, &Error{Code: CodeInternal, Message: "sp_cancel_new failed"}
-		}
-		fired := make(chan struct{})
-		stop := context.AfterFunc(ctx, func() {
-			C.sp_cancel_trigger(cancel)
-			close(fired)
-		})
+	err = withContext(ctx, "a connection was free", func(timeoutMs int64, cancel *C.sp_cancel) error {
+		var cerr *C.sp_error
+		// timeoutMs -1: the pool's acquire_timeout_ms.
 		c = C.sp_go_acquire(h, C.int64_t(timeoutMs), cancel, &cerr)
-		if !stop() {
-			<-fired // the trigger may still be running: wait before freeing what it uses
+		if c == nil {
+			return takeError(cerr)
 		}
-		C.sp_cancel_free(cancel)
-	}
-	if c == nil {
-		err := takeError(cerr)
-		ctxErr := ctx.Err()
-		if ctxErr == nil && hasDeadline && !time.Now().Before(deadline) {
-			ctxErr = context.DeadlineExceeded // the library's timer beat the context's
-		}
-		if ctxErr != nil {
-			if e, ok := err.(*Error); ok && (e.Code == CodeCancelled || e.Code == CodeTimeout) {
-				e.ctxErr = ctxErr
-				if ctxErr == context.DeadlineExceeded {
-					e.Code = CodeTimeout
-				} else {
-					e.Code = CodeCancelled
-				}
-			}
-		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	conn := &Conn{handle: c}
 	runtime.SetFinalizer(conn, (*Conn).finalize)
 	return conn, nil
-}
-
-// ctxError is the error of an acquire whose context had already ended.
-func ctxError(err error) error {
-	if err == context.DeadlineExceeded {
-		return &Error{Code: CodeTimeout, Message: "context deadline exceeded before a connection was free", ctxErr: err}
-	}
-	return &Error{Code: CodeCancelled, Message: "context cancelled before a connection was free", ctxErr: err}
 }
 
 // Release returns the connection to its pool. It is idempotent; the Conn is unusable after.

@@ -28,8 +28,10 @@
 // Every call takes a context. It bounds the wait for a connection: a cancelled context
 // ends the wait within tens of milliseconds with an error matching ErrCancelled and
 // context.Canceled, an expired deadline with one matching ErrTimeout and
-// context.DeadlineExceeded. A statement already sent to the server is not interrupted by
-// its context; the connection's read_timeout_ms bounds it.
+// context.DeadlineExceeded. It also bounds a statement that runs: when the context ends
+// while the server works on it, the pool stops it there (KILL QUERY over a control
+// connection, or by shutting the socket down when the server does not answer), the call
+// returns an error matching ctx's, and that connection is discarded.
 //
 // # Errors
 //

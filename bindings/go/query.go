@@ -22,8 +22,9 @@ import (
 
 // Query runs one statement on a connection checked out for it and returns its rows. Args
 // bind to `?` placeholders: ints, uints, floats, bool, string, []byte, time.Time, nil and
-// driver.Valuer. ctx bounds the wait for a connection; the statement itself is not
-// interrupted by ctx.
+// driver.Valuer. ctx bounds the wait for a connection and the statement: when it ends while
+// the statement runs, the pool stops the statement on the server (KILL QUERY) and the error
+// matches ctx's (errors.Is(err, context.DeadlineExceeded)) as well as ErrTimeout/ErrCancelled.
 func (p *Pool) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
 	res, err := p.run(ctx, query, args)
 	if err != nil {
@@ -82,7 +83,7 @@ func (p *Pool) run(ctx context.Context, query string, args []any) (*C.sp_result,
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, ctxError(err)
+		return nil, ctxError(err, "a connection was free")
 	}
 	if ctx.Done() != nil {
 		// A context that can end: wait for the connection with it, then run on it.
@@ -91,7 +92,7 @@ func (p *Pool) run(ctx context.Context, query string, args []any) (*C.sp_result,
 			return nil, err
 		}
 		defer c.Release()
-		return c.exec(query, args)
+		return c.exec(ctx, query, args)
 	}
 	h, err := p.enter()
 	if err != nil {
@@ -104,23 +105,34 @@ func (p *Pool) run(ctx context.Context, query string, args []any) (*C.sp_result,
 }
 
 func (c *Conn) run(ctx context.Context, query string, args []any) (*C.sp_result, error) {
-	if ctx != nil {
-		if err := ctx.Err(); err != nil {
-			return nil, ctxError(err)
-		}
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	return c.exec(query, args)
+	return c.exec(ctx, query, args)
 }
 
-func (c *Conn) exec(query string, args []any) (*C.sp_result, error) {
+// exec runs the statement on c under ctx: when ctx ends while it runs, the pool stops it on
+// the server (KILL QUERY) and the error wraps ctx's; the connection is then discarded.
+func (c *Conn) exec(ctx context.Context, query string, args []any) (*C.sp_result, error) {
 	h, err := c.lock()
 	if err != nil {
 		return nil, err
 	}
 	defer c.mu.Unlock()
-	return call(query, args, func(q *C.char, ps *C.sp_param, n C.size_t, e **C.sp_error) *C.sp_result {
-		return C.sp_conn_query(h, q, ps, n, e)
+	var res *C.sp_result
+	err = withContext(ctx, "the statement was sent", func(timeoutMs int64, cancel *C.sp_cancel) error {
+		var e error
+		res, e = call(query, args, func(q *C.char, ps *C.sp_param, n C.size_t, e **C.sp_error) *C.sp_result {
+			if timeoutMs < 0 && cancel == nil {
+				return C.sp_conn_query(h, q, ps, n, e)
+			}
+			o := C.sp_query_options{timeout_ms: C.int64_t(max(timeoutMs, 0)), cancel: cancel}
+			o.size = C.uint32_t(unsafe.Sizeof(o))
+			return C.sp_conn_query_ex(h, q, ps, n, &o, e)
+		})
+		return e
 	})
+	return res, err
 }
 
 // call converts the statement and its arguments to C, runs do and frees them.

@@ -664,9 +664,11 @@ impl Connection {
         };
         // A late KILL QUERY could stop the next borrower's statement: never reuse it.
         self.broken = true;
-        if result.is_ok() {
-            return result; // it finished as the deadline passed or the cancel came
-        }
+        // Reported even when the call returned rows or counts: a killed statement may end
+        // without an error (an interrupted SLEEP returns 1), so its result cannot be trusted.
+        // (One that finished just as the kill came is reported as stopped too, as every driver
+        // does: what it changed is committed or rolled back as the server says.)
+        drop(result);
         let how = match ended {
             Ended::Killed => "the server stopped it (KILL QUERY)".to_string(),
             Ended::ShutDown(why) => format!("its connection was shut down: {why}"),
