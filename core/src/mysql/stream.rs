@@ -23,7 +23,8 @@
 //! `SELECT seq, REPEAT('x',100)` (330 MB/s), so a reconnect is worth ~90 KB of drain there;
 //! over a network a reconnect costs 4-5 round trips (and a TLS handshake) while a 1 Gbit/s
 //! link drains ~125 KB/ms, which moves the balance to a few hundred KB. Hence 256 KiB, 4096
-//! rows (tiny rows cost per row, not per byte) and 2 ms. A longer remainder is not read: the
+//! rows (tiny rows cost per row, not per byte) and 2 ms (the clock read every 256 rows, so a
+//! remainder under 256 rows within the byte bound is always read). A longer remainder is not read: the
 //! connection is marked broken, its socket shut down (so the client library's own drain in
 //! `mysql_free_result` ends at once; the server stops at its next write) and the pool
 //! discards it. Ending the statement with `KILL QUERY` over a control connection, which would
@@ -48,8 +49,11 @@ use super::result::Column;
 pub const DRAIN_ROWS: u64 = 4096;
 /// Early close: read at most this many remaining bytes of cells before giving up.
 pub const DRAIN_BYTES: u64 = 256 * 1024;
-/// Early close: read for at most this long before giving up.
+/// Early close: read for at most this long before giving up (checked every
+/// [`DRAIN_CLOCK_EVERY`] rows).
 pub const DRAIN_TIME: Duration = Duration::from_millis(2);
+/// Early close: how often (in rows) the drain looks at the clock.
+pub const DRAIN_CLOCK_EVERY: u64 = 256;
 
 /// What a stream has read so far (test-visible: memory stays bounded).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
