@@ -702,6 +702,18 @@ uint64_t sp_rows_row_count(const struct sp_rows *rows);
 uint64_t sp_rows_buffer_high_water(const struct sp_rows *rows);
 
 /**
+ * Rows changed by the statement (for a statement without rows, e.g. an UPDATE), known once
+ * the rows ended; 0 before, and for a NULL or freed `rows`.
+ */
+uint64_t sp_rows_affected_rows(const struct sp_rows *rows);
+
+/**
+ * The AUTO_INCREMENT id the statement generated (0: none), known once the rows ended; 0 for a
+ * NULL or freed `rows`.
+ */
+uint64_t sp_rows_insert_id(const struct sp_rows *rows);
+
+/**
  * Frees the rows: before their end, reads a short remainder or gives the connection up (see
  * `sp_rows`); rows from `sp_pool_query_stream` give their connection back. Returns `SP_OK`
  * (also for NULL), or `SP_ERR_INVALID_ARGUMENT` for rows already freed (or never returned),

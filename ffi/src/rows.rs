@@ -72,6 +72,8 @@ struct State {
     cells: Vec<(usize, usize)>,
     /// The stream's counters once it ended (read from the connection before).
     stats: StreamStats,
+    /// Affected rows and insert id, once the rows ended.
+    counts: (u64, u64),
 }
 
 /// The live `sp_rows` handles.
@@ -128,20 +130,28 @@ fn start(
     let sql = unsafe { arg_str(name, "sql", sql) }?;
     // SAFETY: `p` holds `n` readable parameters when `n > 0` (documented).
     let params = unsafe { params::convert(name, p, n) }?;
-    let columns = {
+    let (columns, counts) = {
         let mut guard = conn::lock(&conn);
         let c = guard
             .as_mut()
             .ok_or_else(|| invalid(name, "conn was released during the call"))?;
         c.start_stream(sql, &params)?;
-        c.stream_columns()
+        let columns = c
+            .stream_columns()
             .iter()
             .map(|c| Column {
                 name: text(&c.name),
                 type_code: c.type_code,
                 flags: c.flags,
             })
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        // A statement without rows has its counts already.
+        let counts = if c.is_streaming() {
+            (0, 0)
+        } else {
+            c.stream_counts()
+        };
+        (columns, counts)
     };
     let generation = fork::generation();
     let cells = Vec::with_capacity(columns.len());
@@ -154,6 +164,7 @@ fn start(
             phase: Phase::Open,
             cells,
             stats: StreamStats::default(),
+            counts,
         }),
     }))
 }
@@ -254,6 +265,7 @@ pub extern "C" fn sp_rows_next(rows: *mut sp_rows, err: *mut *mut sp_error) -> s
             Ok(None) => {
                 st.phase = Phase::End;
                 st.stats = c.stream_stats();
+                st.counts = c.stream_counts();
                 Ok(sp_rows_status::SP_ROWS_END)
             }
             Err(e) => {
@@ -389,6 +401,22 @@ pub extern "C" fn sp_rows_row_count(rows: *const sp_rows) -> u64 {
 pub extern "C" fn sp_rows_buffer_high_water(rows: *const sp_rows) -> u64 {
     forward!(sp_rows_buffer_high_water(rows));
     with(rows, 0, |r| r.high_water(&r.lock()))
+}
+
+/// Rows changed by the statement (for a statement without rows, e.g. an UPDATE), known once
+/// the rows ended; 0 before, and for a NULL or freed `rows`.
+#[no_mangle]
+pub extern "C" fn sp_rows_affected_rows(rows: *const sp_rows) -> u64 {
+    forward!(sp_rows_affected_rows(rows));
+    with(rows, 0, |r| r.lock().counts.0)
+}
+
+/// The AUTO_INCREMENT id the statement generated (0: none), known once the rows ended; 0 for a
+/// NULL or freed `rows`.
+#[no_mangle]
+pub extern "C" fn sp_rows_insert_id(rows: *const sp_rows) -> u64 {
+    forward!(sp_rows_insert_id(rows));
+    with(rows, 0, |r| r.lock().counts.1)
 }
 
 /// Frees the rows: before their end, reads a short remainder or gives the connection up (see

@@ -228,9 +228,14 @@ static void busy_connection_and_misuse(void) {
   sp_error_free(err);
   CHECK(sp_conn_query_stream(c, "SELECT 1", NULL, 0, NULL, NULL) == SP_ERR_INVALID_ARGUMENT,
         "NULL rows out-parameter");
-  /* A statement without rows: no columns, at its end at once. */
-  rows = stream(c, "DO 1");
+  /* A statement without rows: no columns, at its end at once, with its counts. */
+  CHECK(query_long(c, "CREATE TEMPORARY TABLE c_stream_t (a INT AUTO_INCREMENT PRIMARY KEY)") == -1,
+        "create");
+  rows = stream(c, "INSERT INTO c_stream_t VALUES (NULL), (NULL)");
   CHECK(sp_rows_column_count(rows) == 0, "no columns");
+  CHECK(sp_rows_affected_rows(rows) == 2, "affected %llu",
+        (unsigned long long)sp_rows_affected_rows(rows));
+  CHECK(sp_rows_insert_id(rows) == 1, "insert id %llu", (unsigned long long)sp_rows_insert_id(rows));
   CHECK(!next_row(rows), "ended");
   sp_rows_free(rows);
   sp_conn_release(c);
