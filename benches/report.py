@@ -423,14 +423,18 @@ def autoscaler(rep: Report) -> None:
         f"\n{doc['what']}; sharedpool: every component opens the same DSN (max_size={doc['shared_max_size']}), "
         f"so they share one pool. Medians over {doc['reps']} runs (min–max). {doc['note']}.\n"
     )
-    g = group(doc["rows"], "mode")
+    for r in doc["rows"]:
+        r.setdefault("cpu_hog", False)
+    g = group(doc["rows"], "mode", "cpu_hog")
     rows = []
-    base = g.get(("connection_each",), [])
-    for (mode,), rs in g.items():
+    base = g.get(("connection_each", False), [])
+    for (mode, hog), rs in sorted(g.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         mem = [r["server"]["connection_memory_bytes_median"] / 2**20 for r in rs]
+        own = g.get(("connection_each", hog), [])
         rows.append(
             [
                 mode,
+                f"{doc.get('hog_threads', 0)} busy threads" if hog else "none",
                 spread([r["server"]["max_used_connections"] for r in rs]),
                 spread(mem, "{:.1f}"),
                 ratio(
@@ -442,6 +446,10 @@ def autoscaler(rep: Report) -> None:
                 spread([r["polls_per_s"] for r in rs]),
                 spread([r["poll_latency"]["p50_us"] for r in rs], "{:.0f}"),
                 spread([r["poll_latency"]["p99_us"] for r in rs], "{:.0f}"),
+                ratio(
+                    med([r["poll_latency"]["p99_us"] for r in rs]),
+                    med([r["poll_latency"]["p99_us"] for r in own]),
+                ),
                 sum(r["errors"] for r in rs),
             ]
         )
@@ -450,6 +458,7 @@ def autoscaler(rep: Report) -> None:
         + table(
             [
                 "mode",
+                "CPU hog",
                 "server connections (max used)",
                 "connection memory MiB",
                 "memory: connection-each ÷ this",
@@ -458,11 +467,13 @@ def autoscaler(rep: Report) -> None:
                 "polls/s",
                 "poll p50 µs",
                 "poll p99 µs",
+                "p99 ÷ connection-each's (same load)",
                 "errors",
             ],
             rows,
         )
     )
+    g = {(m,): rs for (m, hog), rs in g.items() if not hog}
     modes = [m for (m,) in g]
     metrics = [
         ("server connections", lambda r: r["server"]["max_used_connections"]),

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use parking_lot::{Condvar, Mutex};
+use crate::pool::lock::Lock;
 
 /// Cancels the waits it is passed to. Cheap to clone; all clones share one state.
 #[derive(Clone, Default)]
@@ -17,10 +17,8 @@ type Waker = (u64, Arc<dyn Fn() + Send + Sync>);
 #[derive(Default)]
 struct Inner {
     cancelled: AtomicBool,
-    /// Wakers registered by waits in progress, called once on cancel.
-    wakers: Mutex<Vec<Waker>>,
-    next_id: Mutex<u64>,
-    _cv: Condvar,
+    /// Wakers registered by waits in progress (called once on cancel), and the last id given.
+    wakers: Lock<(Vec<Waker>, u64)>,
 }
 
 impl std::fmt::Debug for CancelToken {
@@ -42,7 +40,7 @@ impl CancelToken {
         if self.inner.cancelled.swap(true, Ordering::SeqCst) {
             return;
         }
-        let wakers = std::mem::take(&mut *self.inner.wakers.lock());
+        let wakers = std::mem::take(&mut self.inner.wakers.lock().0);
         for (_, wake) in wakers {
             wake();
         }
@@ -60,14 +58,14 @@ impl CancelToken {
         if self.is_cancelled() {
             return None;
         }
-        let mut next = self.inner.next_id.lock();
-        *next += 1;
-        wakers.push((*next, wake));
-        Some(*next)
+        wakers.1 += 1;
+        let id = wakers.1;
+        wakers.0.push((id, wake));
+        Some(id)
     }
 
     /// Removes a waker registered by [`register`](Self::register).
     pub(crate) fn unregister(&self, id: u64) {
-        self.inner.wakers.lock().retain(|(i, _)| *i != id);
+        self.inner.wakers.lock().0.retain(|(i, _)| *i != id);
     }
 }

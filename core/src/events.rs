@@ -4,9 +4,9 @@
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use parking_lot::RwLock;
+use crate::fork_locks::{self, Leaf};
 
 /// Something worth telling an operator about. Never carries a password.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,22 +93,26 @@ impl fmt::Display for Event {
 
 type Sink = Arc<dyn Fn(&Event) + Send + Sync>;
 
-static SINK: RwLock<Option<Sink>> = RwLock::new(None);
+/// The sink. Held only to clone or replace it (never while it runs), and across a fork, so a
+/// child can install its own.
+static SINK: LazyLock<Arc<Leaf<Option<Sink>>>> = LazyLock::new(|| fork_locks::leaf(None));
 
 /// Installs the sink every event goes to (besides the `log` crate); replaces any earlier one.
 pub fn set_sink(sink: Box<dyn Fn(&Event) + Send + Sync>) {
-    *SINK.write() = Some(Arc::from(sink));
+    let earlier = SINK.lock().replace(Arc::from(sink));
+    drop(earlier); // outside the lock: dropping a binding's sink may run its code
 }
 
 /// Removes the sink; events then only go to the `log` crate.
 pub fn clear_sink() {
-    *SINK.write() = None;
+    let earlier = SINK.lock().take();
+    drop(earlier);
 }
 
 /// Logs `event` and hands it to the sink. A panicking sink is contained (and logged).
 pub fn emit(event: Event) {
     log::log!(target: "sharedpool", event.level(), "{event}");
-    let sink = SINK.read().clone();
+    let sink = SINK.lock().clone();
     if let Some(sink) = sink {
         if catch_unwind(AssertUnwindSafe(|| sink(&event))).is_err() {
             log::error!(target: "sharedpool", "the event sink panicked on: {event}");

@@ -13,9 +13,10 @@ extern "C" fn in_child() {
     GENERATION.fetch_add(1, Ordering::SeqCst);
 }
 
-/// The current fork generation (0 in the original process, +1 per fork into a child).
-/// The first call installs the handler.
-pub(crate) fn generation() -> u64 {
+/// The current fork generation (0 in the original process, +1 per fork into a child): an
+/// atomic load, where `getpid()` is a system call. The first call installs the handler. One
+/// counter for the process: the engine and the C ABI's handles read the same one.
+pub fn generation() -> u64 {
     INSTALL.call_once(|| {
         // SAFETY: `in_child` is an `extern "C"` function without captures that only touches an
         // atomic, which is async-signal-safe as a post-fork child handler must be.

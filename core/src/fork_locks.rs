@@ -9,7 +9,9 @@
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::sync::{Arc, Mutex, Once, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError, Weak};
+
+use crate::pool::lock::Lock;
 
 /// Something whose locks a child must not inherit locked.
 pub(crate) trait HoldAcrossFork: Send + Sync {
@@ -25,6 +27,37 @@ pub(crate) struct Held {
 }
 
 static LIVE: Mutex<Vec<Weak<dyn HoldAcrossFork>>> = Mutex::new(Vec::new());
+
+/// A lone leaf lock (a process-wide table), held across every fork as it is.
+pub(crate) struct Leaf<T>(Lock<T>);
+
+impl<T> std::ops::Deref for Leaf<T> {
+    type Target = Lock<T>;
+    fn deref(&self) -> &Lock<T> {
+        &self.0
+    }
+}
+
+impl<T: Send + 'static> HoldAcrossFork for Leaf<T> {
+    fn hold(self: Arc<Self>) -> Held {
+        // SAFETY: the guard borrows `self`, which `owner` keeps alive until after it is dropped
+        // (`release` drops the guards first).
+        let guard = unsafe {
+            std::mem::transmute::<MutexGuard<'_, T>, MutexGuard<'static, T>>(self.0.lock())
+        };
+        Held {
+            guards: vec![Box::new(guard)],
+            owner: self,
+        }
+    }
+}
+
+/// A process-wide leaf lock around `value`, held across every fork for as long as it lives.
+pub(crate) fn leaf<T: Send + 'static>(value: T) -> Arc<Leaf<T>> {
+    let it = Arc::new(Leaf(Lock::new(value)));
+    register(Arc::downgrade(&it) as Weak<dyn HoldAcrossFork>);
+    it
+}
 
 thread_local! {
     /// What `prepare` took, on the forking thread, until `parent` or `child` gives it back.
@@ -122,5 +155,14 @@ mod tests {
         drop(it);
         prepare(); // a dead registration is skipped
         parent();
+    }
+
+    #[test]
+    fn a_leaf_is_held_across_the_fork() {
+        let leaf = leaf(7u8);
+        prepare();
+        assert!(leaf.try_lock_for_test().is_none());
+        parent();
+        assert_eq!(leaf.try_lock_for_test(), Some(7));
     }
 }

@@ -1,13 +1,12 @@
 //! The process-wide MySQL registry and the entry points the C ABI and bindings use.
 
-use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, MutexGuard, Weak};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use crate::events::{self, Event};
 use crate::fork;
-use crate::fork_locks::{self, Held, HoldAcrossFork};
+use crate::fork_locks::{self, Leaf};
 use crate::mysql::{rounded_timeouts, Dsn, MysqlManager, Param, QueryResult};
 use crate::pool::lock::Lock;
 use crate::{ErrorKind, PoolConfig, PoolRef, Pooled, Registry, Result};
@@ -38,7 +37,7 @@ type Probed = Arc<Lock<KeyState>>;
 /// a whole open (connects included), so a fork may copy it locked: a child starts a map of its
 /// own instead of touching the parent's cells (it probes again). The map's own lock is a leaf,
 /// held across a fork (`fork_locks`).
-struct WaitTimeouts(Lock<(u64, HashMap<String, Probed>)>);
+struct WaitTimeouts(Arc<Leaf<(u64, HashMap<String, Probed>)>>);
 
 impl WaitTimeouts {
     /// The cell of `key` in this process.
@@ -56,30 +55,8 @@ impl WaitTimeouts {
     }
 }
 
-impl HoldAcrossFork for WaitTimeouts {
-    fn hold(self: Arc<Self>) -> Held {
-        // SAFETY: the guard borrows `self`, which `owner` keeps alive until after it is dropped.
-        let guard = unsafe {
-            std::mem::transmute::<
-                MutexGuard<'_, (u64, HashMap<String, Probed>)>,
-                MutexGuard<'static, (u64, HashMap<String, Probed>)>,
-            >(self.0.lock())
-        };
-        Held {
-            guards: vec![Box::new(guard) as Box<dyn Any>],
-            owner: self,
-        }
-    }
-}
-
-static WAIT_TIMEOUTS: LazyLock<Arc<WaitTimeouts>> = LazyLock::new(|| {
-    let it = Arc::new(WaitTimeouts(Lock::new((
-        fork::generation(),
-        HashMap::new(),
-    ))));
-    fork_locks::register(Arc::downgrade(&it) as Weak<dyn HoldAcrossFork>);
-    it
-});
+static WAIT_TIMEOUTS: LazyLock<WaitTimeouts> =
+    LazyLock::new(|| WaitTimeouts(fork_locks::leaf((fork::generation(), HashMap::new()))));
 
 /// Keeps `idle_timeout` and `max_lifetime` below the server's `wait_timeout` (90 % of it),
 /// so the server never closes a connection the pool still counts on. Returns the changes.

@@ -24,6 +24,7 @@ mod stats;
 
 pub use cancel::CancelToken;
 pub use error::{Error, ErrorKind, Result};
+pub use fork::generation as fork_generation;
 pub use global::{metrics_text, open, MysqlPool, MysqlPooled};
 pub use manager::ManageConnection;
 pub use options::{

@@ -1,13 +1,12 @@
 //! `sp_conn`: a borrowed connection, and the calls made on it.
 
 use std::ffi::c_char;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use sharedpool::{Error, ErrorKind, MysqlPooled};
 
 use crate::boundary::{arg_str, call, infallible, invalid};
 use crate::error::sp_error;
-use crate::fork;
 use crate::handles::Handles;
 use crate::params::{self, sp_param};
 use crate::primary::forward;
@@ -37,6 +36,24 @@ impl sp_conn {
     fn lock(&self) -> MutexGuard<'_, Option<MysqlPooled>> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Takes the connection out to give it back. In a child process, a parent's thread may have
+    /// held the lock at `fork()` (a statement in progress), and it stays locked for ever: then the
+    /// handle is leaked instead of waited for (the pool forgot the parent's connections anyway).
+    fn take(self: Arc<Self>) -> Option<MysqlPooled> {
+        if self.generation == sharedpool::fork_generation() {
+            return self.lock().take();
+        }
+        let taken = match self.conn.try_lock() {
+            Ok(mut guard) => Some(guard.take()),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner().take()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        taken.unwrap_or_else(|| {
+            std::mem::forget(self);
+            None
+        })
+    }
 }
 
 /// The connection behind `c` (see `sp_conn::lock`), for the other objects that use it.
@@ -48,7 +65,7 @@ pub(crate) fn lock(c: &sp_conn) -> MutexGuard<'_, Option<MysqlPooled>> {
 pub(crate) fn private(conn: MysqlPooled) -> sp_conn {
     sp_conn {
         conn: Mutex::new(Some(conn)),
-        generation: fork::generation(),
+        generation: sharedpool::fork_generation(),
     }
 }
 
@@ -74,7 +91,7 @@ fn live(name: &str, c: *const sp_conn) -> sharedpool::Result<Arc<sp_conn>> {
 /// or an error.
 pub(crate) fn live_here(name: &str, c: *const sp_conn) -> sharedpool::Result<Arc<sp_conn>> {
     let handle = live(name, c)?;
-    if handle.generation != fork::generation() {
+    if handle.generation != sharedpool::fork_generation() {
         return Err(Error::new(
             ErrorKind::ConnectionLost,
             format!(
@@ -132,8 +149,7 @@ pub extern "C" fn sp_conn_release(c: *mut sp_conn) {
     forward!(sp_conn_release(c));
     infallible((), || {
         if let Some(handle) = conns().remove(c) {
-            let conn = handle.lock().take();
-            drop(conn);
+            drop(handle.take());
         }
     })
 }
@@ -145,11 +161,8 @@ pub extern "C" fn sp_conn_release(c: *mut sp_conn) {
 pub extern "C" fn sp_conn_discard(c: *mut sp_conn) {
     forward!(sp_conn_discard(c));
     infallible((), || {
-        if let Some(handle) = conns().remove(c) {
-            let conn = handle.lock().take();
-            if let Some(conn) = conn {
-                conn.discard();
-            }
+        if let Some(conn) = conns().remove(c).and_then(sp_conn::take) {
+            conn.discard();
         }
     })
 }

@@ -16,7 +16,6 @@
 
 // Internals.
 mod boundary;
-mod fork;
 mod handles;
 mod params;
 mod primary;

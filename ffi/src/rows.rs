@@ -10,7 +10,6 @@ use crate::boundary::{arg_str, call, call_code, infallible, invalid, out_ptr, te
 use crate::code::sp_code;
 use crate::conn::{self, sp_conn};
 use crate::error::sp_error;
-use crate::fork;
 use crate::handles::Handles;
 use crate::params::{self, sp_param};
 use crate::pool;
@@ -95,7 +94,7 @@ impl sp_rows {
     }
 
     fn stats(&self, st: &State) -> StreamStats {
-        if st.phase != Phase::Open || self.generation != fork::generation() {
+        if st.phase != Phase::Open || self.generation != sharedpool::fork_generation() {
             return st.stats;
         }
         conn::lock(&self.conn)
@@ -153,7 +152,7 @@ fn start(
         };
         (columns, counts)
     };
-    let generation = fork::generation();
+    let generation = sharedpool::fork_generation();
     let cells = Vec::with_capacity(columns.len());
     Ok(table().insert(sp_rows {
         conn,
@@ -237,7 +236,7 @@ pub extern "C" fn sp_rows_next(rows: *mut sp_rows, err: *mut *mut sp_error) -> s
             Phase::Failed => return Err(invalid(NAME, "called after the rows failed")),
         }
         st.cells.clear();
-        if r.generation != fork::generation() {
+        if r.generation != sharedpool::fork_generation() {
             st.phase = Phase::Failed;
             return Err(Error::new(
                 ErrorKind::ConnectionLost,
@@ -436,7 +435,7 @@ pub extern "C" fn sp_rows_free(rows: *mut sp_rows) -> sp_code {
             .ok_or_else(|| invalid(NAME, "rows is not a live sp_rows (freed twice?)"))?;
         let mut st = r.lock();
         st.cells.clear();
-        if r.generation == fork::generation() {
+        if r.generation == sharedpool::fork_generation() {
             let mut guard = conn::lock(&r.conn);
             if st.phase == Phase::Open {
                 if let Some(c) = guard.as_mut() {

@@ -2,10 +2,51 @@
  * handle it gets a connection of its own, a connection the parent had borrowed refuses to run
  * statements in the child, and the parent's connections still work afterwards. */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+
+static void *sleep_on(void *c) {
+  sp_result_free(sp_conn_query(c, "SELECT SLEEP(1)", NULL, 0, NULL));
+  return NULL;
+}
+
+/* A parent's thread is inside a statement on `busy` (its handle locked) when the process forks:
+ * the child's release and discard of it return at once instead of waiting for that lock. */
+static void fork_during_a_statement(sp_pool *p) {
+  sp_error *err = NULL;
+  sp_conn *busy = sp_pool_acquire(p, 5000, &err);
+  sp_conn *other = sp_pool_acquire(p, 5000, &err);
+  CHECK(busy != NULL && other != NULL, "acquire: %s", sp_error_message(err));
+  if (busy == NULL || other == NULL) return;
+  pthread_t t;
+  pthread_create(&t, NULL, sleep_on, busy);
+  struct timespec settle = {0, 200 * 1000 * 1000};
+  nanosleep(&settle, NULL);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(5);
+    sp_conn_release(busy);
+    sp_conn_discard(busy); /* the second give-back of a handle is ignored, here too */
+    sp_conn_discard(other);
+    _exit(0);
+  }
+  int status = 0;
+  CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+            WEXITSTATUS(status) == 0,
+        "the child's release of a connection busy in a parent's thread hung or failed (status %d)",
+        status);
+  pthread_join(t, NULL);
+  CHECK(query_long(busy, "SELECT 2") == 2, "the parent's busy connection works after the fork");
+  CHECK(query_long(other, "SELECT 3") == 3, "the parent's other connection works after the fork");
+  sp_conn_release(busy);
+  sp_conn_release(other);
+}
 
 int main(void) {
   sp_pool *p = open_or_die("pool_name=c_fork&max_size=3");
@@ -58,6 +99,7 @@ int main(void) {
         "the child's release reset the parent's session (bytes on the parent's socket)");
   sp_conn_release(held);
   sp_conn_release(c);
+  fork_during_a_statement(p);
   sp_pool_release(p);
   return finish("test_fork");
 }

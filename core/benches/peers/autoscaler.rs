@@ -1,7 +1,9 @@
 //! The autoscaler story: 100 components in one process poll a metric query every 50 ms,
 //! once with a connection each (what they do today), once each opening the same DSN through
 //! sharedpool (one shared pool). Measured: server connections, the server memory those
-//! connections use, statements per second and poll latency.
+//! connections use, statements per second and poll latency; each mode also with a CPU hog
+//! (`HOG_THREADS` busy-looping threads in the process, one per core here), where a woken
+//! waiter not yet scheduled shows up in the poll tail.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex};
@@ -17,6 +19,8 @@ const PERIOD: Duration = Duration::from_millis(50);
 const METRIC_SQL: &str = "SELECT COUNT(*) FROM bench_jobs WHERE state = 'pending'";
 const MODES: [&str; 2] = ["connection_each", "sharedpool"];
 const SHARED_MAX_SIZE: &str = "8";
+/// Busy-looping threads beside the components in the "CPU hog" runs.
+const HOG_THREADS: usize = 2;
 
 /// A poller's connection: its own, or a reference to the shared pool.
 enum Client {
@@ -62,7 +66,13 @@ fn median(v: &mut [i64]) -> i64 {
     v.get(v.len() / 2).copied().unwrap_or(0)
 }
 
-fn measure(mode: &str, t: &Target, server: &mut Server, secs: Duration) -> Result<Value, String> {
+fn measure(
+    mode: &str,
+    hog: bool,
+    t: &Target,
+    server: &mut Server,
+    secs: Duration,
+) -> Result<Value, String> {
     server.query("FLUSH STATUS");
     let before = server.status();
     let memory_before = before.get("Memory_used").copied().unwrap_or(0);
@@ -77,6 +87,19 @@ fn measure(mode: &str, t: &Target, server: &mut Server, secs: Duration) -> Resul
         memory_used: vec![],
     };
     let polls = std::thread::scope(|s| {
+        if hog {
+            for _ in 0..HOG_THREADS {
+                let running = &running;
+                s.spawn(move || {
+                    let mut x = 0u64;
+                    while running.load(Ordering::Relaxed) {
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                        );
+                    }
+                });
+            }
+        }
         let handles: Vec<_> = (0..COMPONENTS)
             .map(|i| {
                 let (running, ready, hist, errors) = (&running, &ready, &hist, &errors);
@@ -171,6 +194,7 @@ fn measure(mode: &str, t: &Target, server: &mut Server, secs: Duration) -> Resul
     }
     Ok(json!({
         "mode": mode,
+        "cpu_hog": hog,
         "polls": polls,
         "polls_per_s": polls as f64 / elapsed,
         "statements_per_s": (delta(&before, &after, "Questions") - own) as f64 / elapsed,
@@ -200,13 +224,13 @@ pub fn run(args: &Args) -> Value {
     let mut rows = Vec::new();
     let mut broken: Vec<(String, String)> = Vec::new();
     for rep in 0..args.reps {
-        for k in 0..MODES.len() {
-            let mode = MODES[(k + rep) % MODES.len()];
+        for k in 0..2 * MODES.len() {
+            let (mode, hog) = (MODES[(k + rep) % MODES.len()], k >= MODES.len());
             if broken.iter().any(|(m, _)| m == mode) {
                 continue;
             }
             std::thread::sleep(Duration::from_millis(300));
-            match guarded(|| measure(mode, &t, &mut server, secs)).and_then(|r| r) {
+            match guarded(|| measure(mode, hog, &t, &mut server, secs)).and_then(|r| r) {
                 Ok(mut row) => {
                     row["rep"] = json!(rep);
                     rows.push(row);
@@ -227,6 +251,7 @@ pub fn run(args: &Args) -> Value {
         "bench": "autoscaler",
         "what": format!("{COMPONENTS} components polling `{METRIC_SQL}` every {} ms for {} s", PERIOD.as_millis(), secs.as_secs()),
         "components": COMPONENTS,
+        "hog_threads": HOG_THREADS,
         "shared_max_size": SHARED_MAX_SIZE,
         "note": "connection counts exclude the benchmark's own status connection; connection memory = SUM(MEMORY_USED) of information_schema.PROCESSLIST, sampled every second; memory_used_growth = the server's Memory_used status during the run minus before the components connected",
         "rows": rows,

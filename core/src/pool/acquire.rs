@@ -103,7 +103,7 @@ impl<M: ManageConnection> Shared<M> {
             if !woken && !st.waiters.is_empty() && st.handoff(now) {
                 return Idle::Wait(st);
             }
-            let Some(idle) = st.idle.pop_back() else {
+            let Some(idle) = st.take_idle() else {
                 return Idle::Wait(st);
             };
             if idle.conn.expired(now) {

@@ -17,6 +17,8 @@ pub(crate) struct Conn<C> {
     pub uses: u64,
     /// The fork generation it was opened in.
     pub generation: u64,
+    /// The thread that gave it back last ([`thread_token`]; 0: none yet).
+    pub returned_by: u64,
 }
 
 impl<C> Conn<C> {
@@ -26,6 +28,7 @@ impl<C> Conn<C> {
             expires: lifetime_deadline(now, max_lifetime),
             uses: 0,
             generation,
+            returned_by: 0,
         }
     }
 
@@ -33,6 +36,15 @@ impl<C> Conn<C> {
     pub fn expired(&self, now: Instant) -> bool {
         self.expires.is_some_and(|e| now >= e)
     }
+}
+
+/// A number naming the calling thread (never 0), cheaper than `thread::current().id()`.
+pub(crate) fn thread_token() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static TOKEN: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    TOKEN.with(|t| *t)
 }
 
 /// `now + max_lifetime - jitter` with jitter uniform in `[0, 2.5 %]` of `max_lifetime`.

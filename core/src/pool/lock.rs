@@ -12,6 +12,12 @@ use std::time::Instant;
 /// state it guards stays consistent between statements.
 pub(crate) struct Lock<T>(Mutex<T>);
 
+impl<T: Default> Default for Lock<T> {
+    fn default() -> Self {
+        Lock::new(T::default())
+    }
+}
+
 impl<T> Lock<T> {
     pub fn new(value: T) -> Self {
         Lock(Mutex::new(value))
@@ -23,6 +29,15 @@ impl<T> Lock<T> {
 
     pub fn get_mut(&mut self) -> &mut T {
         self.0.get_mut().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The value if the lock is free (tests of who holds it).
+    #[cfg(test)]
+    pub fn try_lock_for_test(&self) -> Option<T>
+    where
+        T: Clone,
+    {
+        self.0.try_lock().ok().map(|g| g.clone())
     }
 }
 

@@ -5,7 +5,12 @@
 //! `max_connecting` at once, and each is approved before it starts ([`approval`]) so
 //! `open + connecting <= max_size`. Idle connections are reused most recently returned
 //! first (as HikariCP and Go's database/sql do): the hot set stays small and warm, and the
-//! surplus at the cold end ages out through `idle_timeout`.
+//! surplus at the cold end ages out through `idle_timeout`. Among the most recently returned
+//! (`state::AFFINITY_SCAN`), a thread takes back the one it returned itself, as HikariCP's
+//! thread-local list does: the client thread stays paired with one server thread, which the
+//! scheduler keeps warm and on the same CPU. Measured through the C ABI (`SELECT 1`, 4
+//! threads, 8 connections, 2 cores): 0.55x of a dedicated connection per thread without it,
+//! 0.8-0.9x with it, CPU migrations down from ~1,500 to ~50 in 4 s.
 //!
 //! Hand-off has two modes, after Go's `sync.Mutex`. In normal mode a running thread takes
 //! an idle connection even while others wait, and a returned connection goes idle; the

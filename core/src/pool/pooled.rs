@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::conn::Conn;
+use super::conn::{thread_token, Conn};
 use super::shared::Shared;
 use super::state::Reason;
 use crate::ManageConnection;
@@ -103,6 +103,7 @@ impl<M: ManageConnection> Shared<M> {
             return;
         }
         let now = Instant::now();
+        conn.returned_by = thread_token();
         let mut reset = false;
         let reason = if discard {
             Some(Reason::Broken)
