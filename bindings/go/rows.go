@@ -72,8 +72,11 @@ type Rows struct {
 	err     error          // the error that ended the rows early
 	started bool
 
-	data []*C.char
-	lens []C.size_t
+	// The current row's cells, in C memory (a Go array of C pointers passed to C would be
+	// scanned by cgo's pointer check on every row); freed with the rows.
+	cells unsafe.Pointer
+	data  []*C.char
+	lens  []C.size_t
 }
 
 // newRows wraps streamed rows; release (may be nil) is given back on Close.
@@ -85,10 +88,12 @@ func newRows(rows *C.sp_rows, release *Conn) *Rows {
 		cols:    make([]string, n),
 		types:   make([]uint32, n),
 		flags:   make([]uint32, n),
-		data:    make([]*C.char, n),
-		lens:    make([]C.size_t, n),
 	}
 	if n > 0 {
+		ptr := C.size_t(unsafe.Sizeof((*C.char)(nil)))
+		r.cells = C.calloc(C.size_t(n), ptr+C.size_t(unsafe.Sizeof(C.size_t(0))))
+		r.data = unsafe.Slice((**C.char)(r.cells), n)
+		r.lens = unsafe.Slice((*C.size_t)(unsafe.Add(r.cells, uintptr(n)*uintptr(ptr))), n)
 		types := make([]C.uint32_t, n)
 		flags := make([]C.uint32_t, n)
 		C.sp_go_rows_columns(rows, C.size_t(n), &r.data[0], &types[0], &flags[0])
@@ -205,6 +210,7 @@ func (r *Rows) Close() error {
 		runtime.SetFinalizer(r, nil)
 		C.sp_rows_free(r.rows)
 		r.rows = nil
+		r.freeCells()
 		if r.release != nil {
 			r.release.Release()
 			r.release = nil
@@ -213,10 +219,18 @@ func (r *Rows) Close() error {
 	return nil
 }
 
+func (r *Rows) freeCells() {
+	if r.cells != nil {
+		C.free(r.cells)
+		r.cells, r.data, r.lens = nil, nil, nil
+	}
+}
+
 func (r *Rows) finalize() {
 	if r.rows != nil {
 		C.sp_rows_free(r.rows)
 	}
+	r.freeCells()
 	if r.release != nil {
 		r.release.Release()
 	}
