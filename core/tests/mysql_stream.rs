@@ -203,3 +203,34 @@ fn a_long_stream_left_open_at_release_is_given_up() {
     }
     assert_ne!(conn_id(&pool), before);
 }
+
+#[test]
+fn concurrent_streams_on_several_connections_stay_apart() {
+    let pool =
+        sharedpool::open(&dsn_with("max_size=4&pool_name=stream_concurrent"), &[]).expect("open");
+    let pool = &pool;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4u64)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut c = pool.acquire().unwrap();
+                    let sql = format!("SELECT seq, seq * {} FROM seq_1_to_200000", t + 1);
+                    let mut rows = c.query_stream(&sql, &[]).unwrap();
+                    let mut n = 0u64;
+                    while let Some(row) = rows.next().unwrap() {
+                        n += 1;
+                        let v: u64 = std::str::from_utf8(row.get(1).unwrap())
+                            .unwrap()
+                            .parse()
+                            .unwrap();
+                        assert_eq!(v, n * (t + 1), "thread {t} row {n}");
+                    }
+                    n
+                })
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), 200000);
+        }
+    });
+}
