@@ -234,3 +234,32 @@ fn concurrent_streams_on_several_connections_stay_apart() {
         }
     });
 }
+
+#[test]
+fn a_connection_killed_mid_stream_ends_the_rows_with_an_error_and_breaks_it() {
+    let pool = single("stream_killed");
+    let mut c = pool.acquire().unwrap();
+    let id = c.connection_id();
+    let mut rows = c
+        .query_stream("SELECT seq, REPEAT('x', 100) FROM seq_1_to_5000000", &[])
+        .unwrap();
+    for _ in 0..10 {
+        rows.next().unwrap().unwrap();
+    }
+    admin().query(&format!("KILL {id}"), &[]).unwrap();
+    let mut n = 10u64;
+    let err = loop {
+        match rows.next() {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => panic!("all {n} rows arrived despite the KILL"),
+            Err(e) => break e,
+        }
+    };
+    assert!(n < 5_000_000);
+    assert!(
+        matches!(err.kind(), ErrorKind::ConnectionLost | ErrorKind::Server),
+        "{err}"
+    );
+    drop(rows);
+    assert!(c.is_broken(), "a killed connection is broken: {err}");
+}
