@@ -7,9 +7,9 @@
  * with sp_error_free (a non-NULL `*err` on entry is overwritten, not freed). Out-parameters are
  * written only on success. Strings are UTF-8 and NUL-terminated unless a length is given.
  * No function aborts or unwinds into the caller: a bug inside the library comes back as
- * SP_ERR_INTERNAL. NULL is checked everywhere; `sp_pool` and `sp_conn` handles are also checked
- * against a table of live handles, so using or releasing one twice is reported or ignored
- * rather than undefined. Other objects must not be used after they are freed.
+ * SP_ERR_INTERNAL. NULL is checked everywhere; `sp_pool`, `sp_conn` and `sp_rows` handles are
+ * also checked against a table of live handles, so using or releasing one twice is reported or
+ * ignored rather than undefined. Other objects must not be used after they are freed.
  * Link with -lsharedpool (pkg-config: sharedpool); the SONAME is libsharedpool.so.1.
  */
 
@@ -127,6 +127,24 @@ typedef enum sp_param_kind {
 } sp_param_kind;
 
 /**
+ * What `sp_rows_next` found.
+ */
+typedef enum sp_rows_status {
+  /**
+   * An error (in `*err`): met mid-stream, or misuse (next after the end or an error).
+   */
+  SP_ROWS_ERROR = -1,
+  /**
+   * The end of the rows: the connection is free for the next statement.
+   */
+  SP_ROWS_END = 0,
+  /**
+   * A row: read its cells with `sp_rows_cell` / `sp_rows_cells` until the next call.
+   */
+  SP_ROWS_ROW = 1,
+} sp_rows_status;
+
+/**
  * A cancellation token: triggering it ends every acquire waiting with it, now and later,
  * with `SP_ERR_CANCELLED`. Created by `sp_cancel_new`, freed by `sp_cancel_free`.
  */
@@ -168,6 +186,18 @@ typedef struct sp_pool sp_pool;
  * Read-only, so thread-safe for concurrent readers.
  */
 typedef struct sp_result sp_result;
+
+/**
+ * Rows streamed from one statement (`sp_conn_query_stream`, `sp_pool_query_stream`), read on
+ * demand with `sp_rows_next`; the connection is busy (any other statement on it fails with
+ * `SP_ERR_INVALID_ARGUMENT`) until the rows reach their end or are freed. Freeing before the
+ * end reads a short remainder (a few thousand rows, 256 KiB, 2 ms at most) or else gives the
+ * connection up: it is closed when released, and a later statement on it gets
+ * `SP_ERR_CONNECTION_LOST`. Checked against a table of live handles like `sp_conn`: a freed
+ * `sp_rows` gives `SP_ERR_INVALID_ARGUMENT`, never undefined behaviour. Use from one thread
+ * at a time.
+ */
+typedef struct sp_rows sp_rows;
 
 /**
  * Polled about every 50 ms by a thread waiting for a connection, with the `interrupt_ctx` it
@@ -622,6 +652,110 @@ bool sp_result_get(const struct sp_result *r,
  * while another thread still reads `r`.
  */
 void sp_result_free(struct sp_result *r);
+
+/**
+ * Runs `sql` (UTF-8, NUL-terminated) on `c` with `?` placeholders bound to `n` `params` (as
+ * `sp_conn_query`) and streams its rows: on `SP_OK`, `*rows` receives rows to read with
+ * `sp_rows_next` and free with `sp_rows_free`, before releasing `c`. Until the rows end or
+ * are freed, `c` is busy. A statement without a result set gives rows with no columns that
+ * end at once. Errors: as `sp_conn_query`, plus `SP_ERR_INVALID_ARGUMENT` when `c` already
+ * has rows open or `rows` is NULL.
+ */
+enum sp_code sp_conn_query_stream(struct sp_conn *c,
+                                  const char *sql,
+                                  const struct sp_param *params,
+                                  size_t n,
+                                  struct sp_rows **rows,
+                                  struct sp_error **err);
+
+/**
+ * `sp_conn_query_stream` on a connection taken from `p` for these rows (waiting at most the
+ * pool's `acquire_timeout_ms`) and given back to the pool by `sp_rows_free`.
+ */
+enum sp_code sp_pool_query_stream(struct sp_pool *p,
+                                  const char *sql,
+                                  const struct sp_param *params,
+                                  size_t n,
+                                  struct sp_rows **rows,
+                                  struct sp_error **err);
+
+/**
+ * Moves to the next row. `SP_ROWS_ROW`: its cells are readable until the next call on
+ * `rows`; `SP_ROWS_END`: no more rows, the connection is free; `SP_ROWS_ERROR` with the error
+ * in `*err`: one met mid-stream (`SP_ERR_SERVER`, `SP_ERR_CONNECTION_LOST`, ...; the stream
+ * is over) or misuse (`SP_ERR_INVALID_ARGUMENT`: a NULL or freed `rows`, a call after the
+ * end or after an error, the connection released while the rows were open).
+ */
+enum sp_rows_status sp_rows_next(struct sp_rows *rows, struct sp_error **err);
+
+/**
+ * Cell `col` of the current row: on `SP_OK`, `*data` points to its bytes in the server's
+ * text form (not NUL-terminated; valid until the next `sp_rows_next` or `sp_rows_free` on
+ * `rows`) and `*len` is their length; for SQL NULL `*data` is NULL and `*len` 0 (an empty
+ * value has a non-NULL `*data`). `SP_ERR_INVALID_ARGUMENT` (nothing written): NULL or freed
+ * `rows`, NULL `data` or `len`, no current row, `col` out of range.
+ */
+enum sp_code sp_rows_cell(const struct sp_rows *rows, size_t col, const char **data, size_t *len);
+
+/**
+ * The current row's first `n` cells in one call (`n` at most the column count): `data[i]`
+ * and `lens[i]` as `sp_rows_cell` gives them. Returns `SP_OK`, or `SP_ERR_INVALID_ARGUMENT`
+ * (nothing written) as `sp_rows_cell` and for `n` over the column count.
+ */
+enum sp_code sp_rows_cells(const struct sp_rows *rows, const char **data, size_t *lens, size_t n);
+
+/**
+ * Number of columns (0 for a NULL or freed `rows`, and for a statement without rows).
+ */
+size_t sp_rows_column_count(const struct sp_rows *rows);
+
+/**
+ * The name (or alias) of column `col`, UTF-8 and NUL-terminated, valid until
+ * `sp_rows_free(rows)`; `""` for a NULL or freed `rows` or `col` out of range.
+ */
+const char *sp_rows_column_name(const struct sp_rows *rows, size_t col);
+
+/**
+ * The MySQL field type number (`MYSQL_TYPE_*`) of column `col`; 0 when unknown.
+ */
+uint32_t sp_rows_column_type(const struct sp_rows *rows, size_t col);
+
+/**
+ * The MySQL field flags of column `col` (as `sp_result_column_flags`); 0 when unknown.
+ */
+uint32_t sp_rows_column_flags(const struct sp_rows *rows, size_t col);
+
+/**
+ * Rows read so far (0 for a NULL or freed `rows`).
+ */
+uint64_t sp_rows_row_count(const struct sp_rows *rows);
+
+/**
+ * The most bytes held at once for these rows: the handle's cell index plus the largest row
+ * the client library's reused row buffer has held (the library copies no cell). Does not grow
+ * with the number of rows; for tests and monitoring. 0 for a NULL or freed `rows`.
+ */
+uint64_t sp_rows_buffer_high_water(const struct sp_rows *rows);
+
+/**
+ * Rows changed by the statement (for a statement without rows, e.g. an UPDATE), known once
+ * the rows ended; 0 before, and for a NULL or freed `rows`.
+ */
+uint64_t sp_rows_affected_rows(const struct sp_rows *rows);
+
+/**
+ * The AUTO_INCREMENT id the statement generated (0: none), known once the rows ended; 0 for a
+ * NULL or freed `rows`.
+ */
+uint64_t sp_rows_insert_id(const struct sp_rows *rows);
+
+/**
+ * Frees the rows: before their end, reads a short remainder or gives the connection up (see
+ * `sp_rows`); rows from `sp_pool_query_stream` give their connection back. Returns `SP_OK`
+ * (also for NULL), or `SP_ERR_INVALID_ARGUMENT` for rows already freed (or never returned),
+ * which are not touched. Thread-safe.
+ */
+enum sp_code sp_rows_free(struct sp_rows *rows);
 
 /**
  * Prometheus text exposition format for every live pool in the process (all languages), with

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 )
 
@@ -336,10 +337,21 @@ func (r driverRows) Columns() []string { return r.r.cols }
 func (r driverRows) Close() error      { return r.r.Close() }
 
 func (r driverRows) Next(dest []driver.Value) error {
-	if !r.r.Next() {
+	rr := r.r
+	if !rr.advance() {
+		if rr.err != nil {
+			return driverError(rr.err)
+		}
 		return io.EOF
 	}
-	copy(dest, r.r.cur)
+	for c := range dest {
+		if b, ok := rr.cell(c); ok {
+			dest[c] = decode(rr.types[c], rr.flags[c], b)
+		} else {
+			dest[c] = nil
+		}
+	}
+	runtime.KeepAlive(rr) // rr's finalizer frees the rows: keep it alive while cells are read
 	return nil
 }
 

@@ -20,17 +20,43 @@ import (
 	"unsafe"
 )
 
-// Query runs one statement on a connection checked out for it and returns its rows. Args
-// bind to `?` placeholders: ints, uints, floats, bool, string, []byte, time.Time, nil and
-// driver.Valuer. ctx bounds the wait for a connection and the statement: when it ends while
-// the statement runs, the pool stops the statement on the server (KILL QUERY) and the error
-// matches ctx's (errors.Is(err, context.DeadlineExceeded)) as well as ErrTimeout/ErrCancelled.
+// Query runs one statement on a connection checked out for it and streams its rows (see
+// Rows); the connection goes back to the pool when the rows end or are closed. Args bind to
+// `?` placeholders: ints, uints, floats, bool, string, []byte, time.Time, nil and
+// driver.Valuer. ctx bounds the wait for a connection; a streaming statement is not yet
+// stopped by ctx (QueryRow and Exec are: their statement is killed when ctx ends).
 func (p *Pool) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
-	res, err := p.run(ctx, query, args)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, ctxError(err, "a connection was free")
+	}
+	if ctx.Done() != nil {
+		// A context that can end: wait for the connection with it; the rows release it.
+		c, err := p.Acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := c.stream(query, args)
+		if err != nil {
+			c.Release()
+			return nil, err
+		}
+		return newRows(rows, c), nil
+	}
+	h, err := p.enter()
 	if err != nil {
 		return nil, err
 	}
-	return newRows(res), nil
+	defer p.leave()
+	rows, err := streamCall(query, args, func(q *C.char, ps *C.sp_param, n C.size_t, out **C.sp_rows, e **C.sp_error) bool {
+		return C.sp_pool_query_stream(h, q, ps, n, out, e) == C.SP_OK
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newRows(rows, nil), nil
 }
 
 // QueryRow runs Query and keeps its first row; errors are deferred to Row.Scan.
@@ -51,13 +77,19 @@ func (p *Pool) Exec(ctx context.Context, query string, args ...any) (sql.Result,
 	return execResult(res), nil
 }
 
-// Query runs one statement on c; see Pool.Query.
+// Query runs one statement on c and streams its rows (see Rows): until they end or are
+// closed, c is busy and another statement on it fails.
 func (c *Conn) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
-	res, err := c.run(ctx, query, args)
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, ctxError(err, "the statement was sent")
+		}
+	}
+	rows, err := c.stream(query, args)
 	if err != nil {
 		return nil, err
 	}
-	return newRows(res), nil
+	return newRows(rows, nil), nil
 }
 
 // QueryRow runs Query on c and keeps its first row; errors are deferred to Row.Scan.
@@ -135,24 +167,62 @@ func (c *Conn) exec(ctx context.Context, query string, args []any) (*C.sp_result
 	return res, err
 }
 
-// call converts the statement and its arguments to C, runs do and frees them.
-func call(query string, args []any, do func(*C.char, *C.sp_param, C.size_t, **C.sp_error) *C.sp_result) (*C.sp_result, error) {
-	if err := noNUL("query", query); err != nil {
-		return nil, err
-	}
-	params, err := newParams(args)
+func (c *Conn) stream(query string, args []any) (*C.sp_rows, error) {
+	h, err := c.lock()
 	if err != nil {
 		return nil, err
 	}
-	defer params.free()
-	cq := C.CString(query)
-	defer C.free(unsafe.Pointer(cq))
+	defer c.mu.Unlock()
+	return streamCall(query, args, func(q *C.char, ps *C.sp_param, n C.size_t, out **C.sp_rows, e **C.sp_error) bool {
+		return C.sp_conn_query_stream(h, q, ps, n, out, e) == C.SP_OK
+	})
+}
+
+// streamCall is call for the streaming functions, which return a code and the rows.
+func streamCall(query string, args []any, do func(*C.char, *C.sp_param, C.size_t, **C.sp_rows, **C.sp_error) bool) (*C.sp_rows, error) {
+	var rows *C.sp_rows
 	var cerr *C.sp_error
-	res := do(cq, params.ptr, params.n, &cerr)
+	ok := false
+	if err := withArgs(query, args, func(q *C.char, ps *C.sp_param, n C.size_t) {
+		ok = do(q, ps, n, &rows, &cerr)
+	}); err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, takeError(cerr)
+	}
+	return rows, nil
+}
+
+// call converts the statement and its arguments to C, runs do and frees them.
+func call(query string, args []any, do func(*C.char, *C.sp_param, C.size_t, **C.sp_error) *C.sp_result) (*C.sp_result, error) {
+	var res *C.sp_result
+	var cerr *C.sp_error
+	if err := withArgs(query, args, func(q *C.char, ps *C.sp_param, n C.size_t) {
+		res = do(q, ps, n, &cerr)
+	}); err != nil {
+		return nil, err
+	}
 	if res == nil {
 		return nil, takeError(cerr)
 	}
 	return res, nil
+}
+
+// withArgs converts the statement and its arguments to C for do, and frees them after.
+func withArgs(query string, args []any, do func(*C.char, *C.sp_param, C.size_t)) error {
+	if err := noNUL("query", query); err != nil {
+		return err
+	}
+	params, err := newParams(args)
+	if err != nil {
+		return err
+	}
+	defer params.free()
+	cq := C.CString(query)
+	defer C.free(unsafe.Pointer(cq))
+	do(cq, params.ptr, params.n)
+	return nil
 }
 
 func execResult(res *C.sp_result) sql.Result {

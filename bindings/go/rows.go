@@ -17,6 +17,14 @@ static void sp_go_columns(const sp_result *r, size_t n, const char **names, uint
 	}
 }
 
+static void sp_go_rows_columns(const sp_rows *r, size_t n, const char **names, uint32_t *types, uint32_t *flags) {
+	for (size_t i = 0; i < n; i++) {
+		names[i] = sp_rows_column_name(r, i);
+		types[i] = sp_rows_column_type(r, i);
+		flags[i] = sp_rows_column_flags(r, i);
+	}
+}
+
 // A whole row's cells in one crossing; present[i] is 0 for SQL NULL.
 static void sp_go_row(const sp_result *r, size_t row, size_t n, const char **data, size_t *lens, unsigned char *present) {
 	for (size_t i = 0; i < n; i++) {
@@ -24,6 +32,15 @@ static void sp_go_row(const sp_result *r, size_t row, size_t n, const char **dat
 		lens[i] = 0;
 		present[i] = sp_result_get(r, row, i, &data[i], &lens[i]) ? 1 : 0;
 	}
+}
+
+// The next streamed row and its cells in one crossing (data[i] NULL for SQL NULL).
+static sp_rows_status sp_go_next(sp_rows *r, size_t n, const char **data, size_t *lens, sp_error **err) {
+	sp_rows_status st = sp_rows_next(r, err);
+	if (st == SP_ROWS_ROW && n > 0 && sp_rows_cells(r, data, lens, n) != SP_OK) {
+		return SP_ROWS_ERROR;
+	}
+	return st;
 }
 */
 import "C"
@@ -37,54 +54,56 @@ import (
 	"unsafe"
 )
 
-// Rows is the result of a Query: the whole result set, already read from the server (the
-// connection went back to the pool before Query returned). Iterate with Next and Scan, then
-// Close (which Next does once the rows run out). Not safe for concurrent use.
+// Rows is the result of a Query, streamed from the server as Next asks for rows: memory does
+// not grow with the result, and the first row is there before the last is sent. The
+// connection stays busy until the rows end, fail or are closed (another statement on a Conn
+// with open Rows fails); Pool.Query's connection goes back to the pool then. Iterate with
+// Next and Scan, check Err, Close (Next closes at the end; Close mid-way reads a short
+// remainder or else gives the connection up, so it is cheap either way). Not safe for
+// concurrent use. ctx is not watched while rows stream (the socket read timeout bounds each
+// read).
 type Rows struct {
-	res   *C.sp_result // nil once closed
-	cols  []string
-	types []uint32
-	flags []uint32
-	nrows int
-	next  int
-	cur   []driver.Value // the row Next moved to; nil before the first Next and after the last
+	rows    *C.sp_rows // nil once closed
+	release *Conn      // the connection Pool.Query acquired for these rows, released on Close
+	cols    []string
+	types   []uint32
+	flags   []uint32
+	cur     []driver.Value // the row Next moved to; nil before the first Next and after the last
+	err     error          // the error that ended the rows early
+	started bool
 
-	data    []*C.char
-	lens    []C.size_t
-	present []C.uchar
+	// The current row's cells, in C memory (a Go array of C pointers passed to C would be
+	// scanned by cgo's pointer check on every row); freed with the rows.
+	cells unsafe.Pointer
+	data  []*C.char
+	lens  []C.size_t
 }
 
-func newRows(res *C.sp_result) *Rows {
-	r := readRows(res)
-	runtime.SetFinalizer(r, (*Rows).finalize)
-	return r
-}
-
-// readRows reads res's shape and columns, without the finalizer a returned *Rows needs.
-func readRows(res *C.sp_result) *Rows {
-	var ncols, nrows C.size_t
-	C.sp_go_shape(res, &ncols, &nrows)
-	n := int(ncols)
+// newRows wraps streamed rows; release (may be nil) is given back on Close.
+func newRows(rows *C.sp_rows, release *Conn) *Rows {
+	n := int(C.sp_rows_column_count(rows))
 	r := &Rows{
-		res:     res,
+		rows:    rows,
+		release: release,
 		cols:    make([]string, n),
 		types:   make([]uint32, n),
 		flags:   make([]uint32, n),
-		nrows:   int(nrows),
-		data:    make([]*C.char, n),
-		lens:    make([]C.size_t, n),
-		present: make([]C.uchar, n),
 	}
 	if n > 0 {
+		ptr := C.size_t(unsafe.Sizeof((*C.char)(nil)))
+		r.cells = C.calloc(C.size_t(n), ptr+C.size_t(unsafe.Sizeof(C.size_t(0))))
+		r.data = unsafe.Slice((**C.char)(r.cells), n)
+		r.lens = unsafe.Slice((*C.size_t)(unsafe.Add(r.cells, uintptr(n)*uintptr(ptr))), n)
 		types := make([]C.uint32_t, n)
 		flags := make([]C.uint32_t, n)
-		C.sp_go_columns(res, ncols, &r.data[0], &types[0], &flags[0])
+		C.sp_go_rows_columns(rows, C.size_t(n), &r.data[0], &types[0], &flags[0])
 		for i := range n {
 			r.cols[i] = C.GoString(r.data[i])
 			r.types[i] = uint32(types[i])
 			r.flags[i] = uint32(flags[i])
 		}
 	}
+	runtime.SetFinalizer(r, (*Rows).finalize)
 	return r
 }
 
@@ -93,49 +112,74 @@ func (r *Rows) Columns() ([]string, error) {
 	return append([]string(nil), r.cols...), nil
 }
 
-// Next moves to the next row; it returns false (and closes r) when there is none.
-func (r *Rows) Next() bool {
-	if r.res == nil || r.next >= r.nrows {
-		r.cur = nil
-		r.Close()
+// advance moves to the next streamed row, leaving its cells in r.data/r.lens. It returns
+// false at the end or on an error (kept in r.err), closing r either way.
+func (r *Rows) advance() bool {
+	if r.rows == nil {
 		return false
 	}
-	r.cur = r.fetch(r.next, r.cur)
-	r.next++
-	return true
+	r.started = true
+	n := len(r.cols)
+	var data **C.char
+	var lens *C.size_t
+	if n > 0 {
+		data, lens = &r.data[0], &r.lens[0]
+	}
+	var cerr *C.sp_error
+	st := C.sp_go_next(r.rows, C.size_t(n), data, lens, &cerr)
+	switch st {
+	case C.SP_ROWS_ROW:
+		return true
+	case C.SP_ROWS_END:
+	default:
+		r.err = takeError(cerr)
+	}
+	r.Close()
+	return false
 }
 
-// fetch decodes row i into vals (reused when large enough).
-func (r *Rows) fetch(i int, vals []driver.Value) []driver.Value {
+// cell is column c of the current row, aliasing the library's buffer (valid until the next
+// advance or Close); ok is false for SQL NULL.
+func (r *Rows) cell(c int) (b []byte, ok bool) {
+	p := r.data[c]
+	if p == nil {
+		return nil, false
+	}
+	if r.lens[c] == 0 {
+		return []byte{}, true
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(r.lens[c])), true
+}
+
+// Next moves to the next row; it returns false (and closes r) when there is none or an error
+// ended the rows (see Err).
+func (r *Rows) Next() bool {
+	if !r.advance() {
+		r.cur = nil
+		return false
+	}
 	n := len(r.cols)
-	if cap(vals) < n {
-		vals = make([]driver.Value, n)
+	if cap(r.cur) < n {
+		r.cur = make([]driver.Value, n)
 	}
-	vals = vals[:n]
-	if n == 0 {
-		return vals
-	}
-	C.sp_go_row(r.res, C.size_t(i), C.size_t(n), &r.data[0], &r.lens[0], &r.present[0])
-	defer runtime.KeepAlive(r) // r's finalizer frees r.res: keep r alive while cells are read
+	r.cur = r.cur[:n]
 	for c := range n {
-		if r.present[c] == 0 {
-			vals[c] = nil
+		b, ok := r.cell(c)
+		if !ok {
+			r.cur[c] = nil
 			continue
 		}
-		var cell []byte
-		if r.lens[c] > 0 {
-			cell = unsafe.Slice((*byte)(unsafe.Pointer(r.data[c])), int(r.lens[c]))
-		}
-		vals[c] = decode(r.types[c], r.flags[c], cell)
+		r.cur[c] = decode(r.types[c], r.flags[c], b)
 	}
-	return vals
+	runtime.KeepAlive(r) // r's finalizer frees the rows: keep r alive while cells are read
+	return true
 }
 
 // Scan copies the current row's columns into dest, converting as database/sql's Rows.Scan
 // does (including sql.Scanner and sql.Null* destinations).
 func (r *Rows) Scan(dest ...any) error {
 	if r.cur == nil {
-		if r.res == nil && r.next == 0 {
+		if r.rows == nil && !r.started {
 			return errors.New("sharedpool: Rows are closed")
 		}
 		return errors.New("sharedpool: Scan called without a successful Next")
@@ -155,28 +199,40 @@ func scanValues(cols []string, vals []driver.Value, dest []any) error {
 	return nil
 }
 
-// Err returns nil: the rows were read completely before Query returned, so iteration
-// cannot fail midway. It exists for the database/sql idiom.
-func (r *Rows) Err() error { return nil }
+// Err returns the error that ended the rows before their end (a server error, a lost
+// connection), or nil.
+func (r *Rows) Err() error { return r.err }
 
-// Close frees the result. It is idempotent.
+// Close ends the rows (reading a short remainder or giving the connection up, see Rows) and
+// gives back Pool.Query's connection. It is idempotent.
 func (r *Rows) Close() error {
-	if r.res != nil {
+	if r.rows != nil {
 		runtime.SetFinalizer(r, nil)
-		C.sp_result_free(r.res)
-		r.res = nil
+		C.sp_rows_free(r.rows)
+		r.rows = nil
+		r.freeCells()
+		if r.release != nil {
+			r.release.Release()
+			r.release = nil
+		}
 	}
 	return nil
 }
 
-func (r *Rows) free() {
-	C.sp_result_free(r.res)
-	r.res = nil
+func (r *Rows) freeCells() {
+	if r.cells != nil {
+		C.free(r.cells)
+		r.cells, r.data, r.lens = nil, nil, nil
+	}
 }
 
 func (r *Rows) finalize() {
-	if r.res != nil {
-		C.sp_result_free(r.res)
+	if r.rows != nil {
+		C.sp_rows_free(r.rows)
+	}
+	r.freeCells()
+	if r.release != nil {
+		r.release.Release()
 	}
 }
 
@@ -202,13 +258,43 @@ func (r *Row) Scan(dest ...any) error {
 // Err returns the query's error, if any (not sql.ErrNoRows: Scan reports that).
 func (r *Row) Err() error { return r.err }
 
-// rowOf reads the first row of res and frees it.
+// rowOf reads the first row of a buffered result and frees it.
 func rowOf(res *C.sp_result) *Row {
-	rows := readRows(res) // freed below, so no finalizer
-	defer rows.free()
-	row := &Row{cols: rows.cols}
-	if rows.nrows > 0 {
-		row.vals = rows.fetch(0, nil)
+	defer C.sp_result_free(res)
+	var ncols, nrows C.size_t
+	C.sp_go_shape(res, &ncols, &nrows)
+	n := int(ncols)
+	row := &Row{cols: make([]string, n)}
+	if n == 0 {
+		if nrows > 0 {
+			row.vals = []driver.Value{}
+		}
+		return row
+	}
+	names := make([]*C.char, n)
+	types := make([]C.uint32_t, n)
+	flags := make([]C.uint32_t, n)
+	C.sp_go_columns(res, ncols, &names[0], &types[0], &flags[0])
+	for i := range n {
+		row.cols[i] = C.GoString(names[i])
+	}
+	if nrows == 0 {
+		return row
+	}
+	data := make([]*C.char, n)
+	lens := make([]C.size_t, n)
+	present := make([]C.uchar, n)
+	C.sp_go_row(res, 0, ncols, &data[0], &lens[0], &present[0])
+	row.vals = make([]driver.Value, n)
+	for c := range n {
+		if present[c] == 0 {
+			continue
+		}
+		var cell []byte
+		if lens[c] > 0 {
+			cell = unsafe.Slice((*byte)(unsafe.Pointer(data[c])), int(lens[c]))
+		}
+		row.vals[c] = decode(uint32(types[c]), uint32(flags[c]), cell)
 	}
 	return row
 }

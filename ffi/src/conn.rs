@@ -60,12 +60,22 @@ impl sp_conn {
     }
 }
 
-/// Registers a borrowed connection and returns its handle.
-pub(crate) fn insert(conn: MysqlPooled) -> *mut sp_conn {
-    conns().insert(sp_conn {
+/// The connection behind `c` (see `sp_conn::lock`), for the other objects that use it.
+pub(crate) fn lock(c: &sp_conn) -> MutexGuard<'_, Option<MysqlPooled>> {
+    c.lock()
+}
+
+/// A borrowed connection not in the handle table (owned by the `sp_rows` that uses it).
+pub(crate) fn private(conn: MysqlPooled) -> sp_conn {
+    sp_conn {
         conn: Mutex::new(Some(conn)),
         generation: sharedpool::fork_generation(),
-    })
+    }
+}
+
+/// Registers a borrowed connection and returns its handle.
+pub(crate) fn insert(conn: MysqlPooled) -> *mut sp_conn {
+    conns().insert(private(conn))
 }
 
 /// The live connection behind `c`, or InvalidArgument.
@@ -79,6 +89,23 @@ fn live(name: &str, c: *const sp_conn) -> sharedpool::Result<Arc<sp_conn>> {
             "conn is not a live sp_conn (released, or never acquired)",
         )
     })
+}
+
+/// The live connection behind `c`, borrowed in this process (not inherited through `fork()`),
+/// or an error.
+pub(crate) fn live_here(name: &str, c: *const sp_conn) -> sharedpool::Result<Arc<sp_conn>> {
+    let handle = live(name, c)?;
+    if handle.generation != sharedpool::fork_generation() {
+        return Err(Error::new(
+            ErrorKind::ConnectionLost,
+            format!(
+                "{name}: this connection was borrowed by the parent process before fork(); \
+                 a child process must acquire its own (releasing this one in the child is \
+                 safe)"
+            ),
+        ));
+    }
+    Ok(handle)
 }
 
 /// Runs `sql` (UTF-8, NUL-terminated) on the connection, with `?` placeholders bound to `n`
@@ -118,17 +145,7 @@ fn run(
     n: usize,
     query: impl FnOnce(&mut MysqlPooled, &str, &[Param<'_>]) -> sharedpool::Result<QueryResult>,
 ) -> sharedpool::Result<*mut sp_result> {
-    let handle = live(name, c)?;
-    if handle.generation != sharedpool::fork_generation() {
-        return Err(Error::new(
-            ErrorKind::ConnectionLost,
-            format!(
-                "{name}: this connection was borrowed by the parent process before fork(); \
-                 a child process must acquire its own (releasing this one in the child is \
-                 safe)"
-            ),
-        ));
-    }
+    let handle = live_here(name, c)?;
     // SAFETY: `sql` is NULL or a NUL-terminated string (documented).
     let sql = unsafe { arg_str(name, "sql", sql) }?;
     // SAFETY: `params` holds `n` readable parameters when `n > 0` (documented).

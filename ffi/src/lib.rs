@@ -4,7 +4,7 @@
 //! become `SP_ERR_INTERNAL`, every pointer is checked, errors come back as an `sp_code` plus an
 //! optional `sp_error` object, and out-parameters are written only on success.
 //!
-//! Handles: `sp_pool` and `sp_conn` are looked up in a table of live handles ([`handles`])
+//! Handles: `sp_pool`, `sp_conn` and `sp_rows` are looked up in a table of live handles ([`handles`])
 //! before use, so a released (or never issued) pointer is reported as
 //! `SP_ERR_INVALID_ARGUMENT` instead of being dereferenced. The other objects (`sp_options`,
 //! `sp_result`, `sp_error`, `sp_cancel`) are plain heap objects: NULL is checked, a dangling
@@ -37,6 +37,8 @@ mod conn;
 
 mod result;
 
+mod rows;
+
 mod stats;
 
 mod metrics;
@@ -54,5 +56,6 @@ pub use options::sp_options;
 pub use params::{sp_param, sp_param_kind};
 pub use pool::sp_pool;
 pub use result::sp_result;
+pub use rows::{sp_rows, sp_rows_status};
 pub use stats::sp_stats;
 pub use version::{SP_ABI_VERSION_MAJOR, SP_ABI_VERSION_MINOR};

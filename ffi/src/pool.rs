@@ -190,6 +190,14 @@ pub extern "C" fn sp_pool_query(
     })
 }
 
+/// A connection from the pool behind `p` with its default acquire timeout.
+pub(crate) fn acquire(
+    name: &str,
+    p: *const sp_pool,
+) -> sharedpool::Result<sharedpool::MysqlPooled> {
+    live(name, p)?.pool.acquire()
+}
+
 /// Fills `*out` with the pool's state and counters. The caller sets `out->size` to
 /// `sizeof(sp_stats)`; only fields that fit in that size are written (an older caller gets the
 /// fields it knows), and `out->size` becomes the number of bytes filled. Returns `SP_OK`, or

@@ -32,7 +32,7 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!(sp_abi_version(), (1 << 16) | 1);
+        assert_eq!(sp_abi_version(), (1 << 16) | 2);
         // SAFETY: sp_version returns a static NUL-terminated string.
         let v = unsafe { std::ffi::CStr::from_ptr(sp_version()) };
         assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));

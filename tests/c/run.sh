@@ -24,17 +24,17 @@ out=target/ctest
 mkdir -p "$out"
 cflags=(-std=c11 -Wall -Wextra -Werror -g -O1 -Iinclude)
 libs=(-Ltarget/release -lsharedpool -lpthread "-Wl,-rpath,$root/target/release")
-tests=(test_api test_threads test_wait test_session test_deadline test_fork test_fork_storm)
+tests=(test_api test_threads test_wait test_session test_deadline test_stream test_fork test_fork_storm)
 # Not test_fork(_storm): a forked child gives up the inherited connections on purpose without closing
 # them (no byte on the parent's sockets), which valgrind rightly reports as leaked in the child.
-valgrind_tests=(test_api test_threads test_wait test_session test_deadline)
+valgrind_tests=(test_api test_threads test_wait test_session test_deadline test_stream)
 # AddressSanitizer: every test but test_fork_storm; test_fork's child leaves by _exit, which skips
 # LSan, so the leak check covers the parent only. Not test_fork_storm: GCC 12's libasan takes no
 # atfork locks on its allocator, so a child forked while a parent thread is inside malloc inherits
 # the allocator's region mutex locked and hangs in the next malloc (seen with gdb in
 # SizeClassAllocator64::GetFromAllocator, under mysql_optionsv); glibc's malloc is fork-safe and
 # the plain run forks 200 times.
-asan_tests=(test_api test_threads test_wait test_session test_deadline test_fork)
+asan_tests=(test_api test_threads test_wait test_session test_deadline test_stream test_fork)
 
 passed=0
 failed=0

@@ -10,6 +10,7 @@ use crate::acquire::ConnPtr;
 use crate::errors::SpError;
 use crate::ffi;
 use crate::params::{prepare, Call};
+use crate::rows::{RawRows, RowsPtr};
 use crate::shutdown::detach;
 use crate::values::ResultSet;
 
@@ -42,6 +43,21 @@ pub fn query_raw(conn: ConnPtr, call: Call) -> Result<ResultSet, SpError> {
     } else {
         Ok(ResultSet::new(r))
     }
+}
+
+/// Starts streaming one statement on `conn` (call without the GIL).
+fn stream_raw(conn: ConnPtr, call: Call) -> Result<RowsPtr, SpError> {
+    let mut rows = std::ptr::null_mut();
+    let mut err = std::ptr::null_mut();
+    // SAFETY: conn is a live connection used by this thread alone; call points to live data;
+    // rows and err are valid out-parameters.
+    let code = unsafe {
+        ffi::sp_conn_query_stream(conn.0, call.sql, call.params, call.n, &mut rows, &mut err)
+    };
+    if code != ffi::SP_OK {
+        return Err(SpError::take(code, err));
+    }
+    Ok(RowsPtr(rows))
 }
 
 #[pymethods]
@@ -82,6 +98,32 @@ impl RawConnection {
             let description = res.description(py)?;
             (rows, description, res.row_count() as i64, lastrowid).into_pyobject(py)
         }
+    }
+
+    /// Runs `sql` like `query` and streams its rows: returns a `RawRows` to `fetch` from. The
+    /// connection is busy (other statements fail) until the rows end or are closed.
+    #[pyo3(signature = (sql, params=None))]
+    fn query_stream<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<RawRows> {
+        let prepared = prepare(py, sql, params)?;
+        let call = prepared.call();
+        let out = detach(py, || {
+            let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+            match *guard {
+                Some(conn) => stream_raw(conn, call),
+                None => Err(SpError::local(
+                    ffi::SP_ERR_POOL_CLOSED,
+                    "the connection is closed",
+                )),
+            }
+        });
+        drop(prepared);
+        let rows = out.map_err(|e| e.into_pyerr(py))?;
+        RawRows::new(py, rows)
     }
 
     /// Returns the connection to its pool (an open transaction is rolled back, a changed session

@@ -30,6 +30,11 @@ pub struct sp_conn {
 pub struct sp_result {
     _private: [u8; 0],
 }
+/// Opaque `sp_rows`.
+#[repr(C)]
+pub struct sp_rows {
+    _private: [u8; 0],
+}
 /// Opaque `sp_cancel`.
 #[repr(C)]
 pub struct sp_cancel {
@@ -51,6 +56,12 @@ pub const SP_ERR_SERVER: sp_code = 9;
 pub const SP_ERR_CONNECTION_LOST: sp_code = 10;
 pub const SP_ERR_CANCELLED: sp_code = 11;
 pub const SP_ERR_INTERNAL: sp_code = 12;
+
+/// `sp_rows_status` (a C enum: `int`).
+pub type sp_rows_status = i32;
+pub const SP_ROWS_ERROR: sp_rows_status = -1;
+pub const SP_ROWS_END: sp_rows_status = 0;
+pub const SP_ROWS_ROW: sp_rows_status = 1;
 
 /// `sp_param_kind` (a C enum: `int`).
 pub type sp_param_kind = i32;
@@ -184,6 +195,30 @@ extern "C" {
         len: *mut usize,
     ) -> bool;
     pub fn sp_result_free(r: *mut sp_result);
+
+    pub fn sp_conn_query_stream(
+        c: *mut sp_conn,
+        sql: *const c_char,
+        params: *const sp_param,
+        n: usize,
+        rows: *mut *mut sp_rows,
+        err: *mut *mut sp_error,
+    ) -> sp_code;
+    pub fn sp_rows_next(rows: *mut sp_rows, err: *mut *mut sp_error) -> sp_rows_status;
+    pub fn sp_rows_cells(
+        rows: *const sp_rows,
+        data: *mut *const c_char,
+        lens: *mut usize,
+        n: usize,
+    ) -> sp_code;
+    pub fn sp_rows_column_count(rows: *const sp_rows) -> usize;
+    pub fn sp_rows_column_name(rows: *const sp_rows, col: usize) -> *const c_char;
+    pub fn sp_rows_column_type(rows: *const sp_rows, col: usize) -> u32;
+    pub fn sp_rows_column_flags(rows: *const sp_rows, col: usize) -> u32;
+    pub fn sp_rows_row_count(rows: *const sp_rows) -> u64;
+    pub fn sp_rows_affected_rows(rows: *const sp_rows) -> u64;
+    pub fn sp_rows_insert_id(rows: *const sp_rows) -> u64;
+    pub fn sp_rows_free(rows: *mut sp_rows) -> sp_code;
 
     pub fn sp_pool_stats(p: *const sp_pool, out: *mut sp_stats) -> sp_code;
     pub fn sp_metrics_text() -> *mut c_char;

@@ -12,6 +12,7 @@ mod ffi;
 mod log;
 mod params;
 mod pool;
+mod rows;
 mod shutdown;
 mod values;
 
@@ -83,6 +84,7 @@ fn _sharedpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     shutdown::init(m)?;
     m.add_class::<pool::Pool>()?;
     m.add_class::<connection::RawConnection>()?;
+    m.add_class::<rows::RawRows>()?;
     m.add_function(wrap_pyfunction!(metrics_text, m)?)?;
     m.add_function(wrap_pyfunction!(library_version, m)?)?;
     m.add_function(wrap_pyfunction!(abi_version, m)?)?;

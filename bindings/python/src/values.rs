@@ -125,13 +125,13 @@ impl Drop for ResultSet {
     }
 }
 
-const NOT_NULL_FLAG: u32 = 1;
+pub(crate) const NOT_NULL_FLAG: u32 = 1;
 const UNSIGNED_FLAG: u32 = 32;
 const BINARY_FLAG: u32 = 128;
 
 /// How a column's cells convert.
 #[derive(Clone, Copy, Debug)]
-enum Kind {
+pub(crate) enum Kind {
     Int,
     UInt,
     Float,
@@ -146,7 +146,7 @@ enum Kind {
 
 impl Kind {
     /// From the MySQL field type number and flags.
-    fn of((ty, flags): (u32, u32)) -> Kind {
+    pub(crate) fn of((ty, flags): (u32, u32)) -> Kind {
         match ty {
             1 | 2 | 3 | 8 | 9 | 13 if flags & UNSIGNED_FLAG != 0 => Kind::UInt,
             1 | 2 | 3 | 8 | 9 | 13 => Kind::Int,
@@ -163,7 +163,8 @@ impl Kind {
         }
     }
 
-    fn convert<'py>(self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    /// The Python value of one cell in the server's text form.
+    pub(crate) fn convert<'py>(self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyAny>> {
         let text = || std::str::from_utf8(data).unwrap_or("");
         Ok(match self {
             Kind::Int => match text().parse::<i64>() {

@@ -162,3 +162,22 @@ def test_engine_shares_the_pool_of_sharedpool_open(dsn: str) -> None:
         assert pool.stats()["active"] == 0
         assert pool.stats()["refs"] == 2, "the engine holds one reference"
         eng.dispose()
+
+
+def test_stream_results_use_the_streaming_cursor(engine) -> None:
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True).exec_driver_sql(
+            "SELECT seq, REPEAT('x', 10) FROM seq_1_to_100000"
+        )
+        cursor = result.cursor
+        assert isinstance(cursor, sharedpool.SSCursor)
+        n = 0
+        for part in result.partitions(5000):
+            if n == 0:
+                assert cursor.rowcount == -1, "the rows are still streaming"
+            n += len(part)
+        assert n == 100000
+    # pandas' chunked read_sql goes through stream_results.
+    with engine.connect() as conn:
+        chunks = pd.read_sql(sa.text("SELECT seq FROM seq_1_to_25000"), conn, chunksize=10000)
+        assert [len(c) for c in chunks] == [10000, 10000, 5000]

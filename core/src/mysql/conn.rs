@@ -4,9 +4,8 @@
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_uint, c_ulong, c_void};
 use std::ptr::NonNull;
-use std::time::{Duration, Instant};
-
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::deadline::{Ended, Killer, Why};
 use super::dsn::{Address, Dsn};
@@ -14,6 +13,10 @@ use super::error_map;
 use super::ffi::{self, opt, status, sys, track, MYSQL};
 use super::params::{self, Backslashes, Param};
 use super::result::{Column, QueryResult};
+use super::stream::{
+    CloseOutcome, Row, Rows, Stream, StreamStats, DRAIN_BYTES, DRAIN_CLOCK_EVERY, DRAIN_ROWS,
+    DRAIN_TIME,
+};
 use crate::{CancelToken, Error, ErrorKind, Options, Result, TlsMode};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -126,6 +129,12 @@ pub struct Connection {
     /// When the last command was sent (the server's idle clock for `wait_timeout`).
     last_sent: Instant,
     label: String,
+    /// The rows being streamed, while a stream is open (the connection is busy).
+    stream: Option<Stream>,
+    /// What the last stream read, kept once it ended.
+    last_stream: StreamStats,
+    /// Affected rows and insert id of the last streamed statement.
+    stream_counts: (u64, u64),
     /// `statement_timeout_ms` (zero: none), enforced by the pool's killer once it has one.
     statement_timeout: Duration,
     killer: Option<Arc<Killer>>,
@@ -381,6 +390,9 @@ impl Connection {
             wait_timeout: None,
             last_sent: Instant::now(),
             label,
+            stream: None,
+            last_stream: StreamStats::default(),
+            stream_counts: (0, 0),
             statement_timeout: options.pool.statement_timeout,
             killer: None,
         };
@@ -474,7 +486,7 @@ impl Connection {
         Ok(())
     }
 
-    /// Statements on this connection are held to `statement_timeout_ms` through `killer`.
+    /// Statements on this connection are held to their deadlines through `killer`.
     pub(crate) fn set_killer(&mut self, killer: Arc<Killer>) {
         self.killer = Some(killer);
     }
@@ -561,6 +573,16 @@ impl Connection {
     }
 
     fn check_usable(&self) -> Result<()> {
+        if self.stream.is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "the connection to {} is busy: rows of an earlier statement are still \
+                     open (read them to the end or close them first)",
+                    self.label
+                ),
+            ));
+        }
         if self.broken {
             return Err(Error::new(
                 ErrorKind::ConnectionLost,
@@ -602,31 +624,10 @@ impl Connection {
         unsafe { out.set_len(start + n as usize) };
     }
 
-    /// Runs `sql` with `?` placeholders bound to `params` and reads the whole result. Extra
-    /// result sets (from `CALL`) are read and dropped so the connection stays usable.
-    pub fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<QueryResult> {
-        self.query_until(sql, params, None, None)
-    }
-
-    /// [`query`](Self::query), ended on the server (`KILL QUERY`, see `deadline.rs`) when
-    /// `deadline` passes or `cancel` is triggered while it runs: a `Timeout` or `Cancelled`
-    /// error, and the connection is discarded. Only pooled connections have the control
-    /// connection this needs; on others both are ignored.
-    pub fn query_until(
-        &mut self,
-        sql: &str,
-        params: &[Param<'_>],
-        deadline: Option<Instant>,
-        cancel: Option<&CancelToken>,
-    ) -> Result<QueryResult> {
+    /// Binds `params` into `sql` and sends it (`mysql_real_query`); the response is not read.
+    fn send(&mut self, sql: &str, params: &[Param<'_>]) -> Result<()> {
         ffi::ensure_thread();
         self.check_usable()?;
-        if cancel.is_some_and(CancelToken::is_cancelled) {
-            return Err(Error::new(
-                ErrorKind::Cancelled,
-                "statement cancelled by the caller before it was sent",
-            ));
-        }
         let raw = self.raw();
         let backslashes = match ffi::server_status(raw) {
             Some(st) if st & status::NO_BACKSLASH_ESCAPES != 0 => Backslashes::Literal,
@@ -640,26 +641,61 @@ impl Connection {
             self.dirty = true;
         }
         self.last_sent = Instant::now();
-        let statement = (!self.statement_timeout.is_zero()).then(|| {
-            (
-                self.last_sent + self.statement_timeout,
-                Why::StatementTimeout,
-            )
-        });
+        // SAFETY: `bound` is a buffer of `len` bytes; the handle is valid.
+        let rc =
+            unsafe { sys::mysql_real_query(raw, bound.as_ptr().cast(), bound.len() as c_ulong) };
+        if rc != 0 {
+            return Err(self.error(""));
+        }
+        Ok(())
+    }
+
+    /// Runs `sql` with `?` placeholders bound to `params` and reads the whole result. Extra
+    /// result sets (from `CALL`) are read and dropped so the connection stays usable.
+    pub fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<QueryResult> {
+        self.query_until(sql, params, None, None)
+    }
+
+    /// [`query`](Self::query), ended on the server (`KILL QUERY`, see `deadline.rs`) when
+    /// `deadline` passes or `cancel` is triggered while it runs: a `Timeout` or `Cancelled`
+    /// error, and the connection is discarded. Only pooled connections have the control
+    /// connection this needs; on others both are ignored (`statement_timeout_ms` too).
+    pub fn query_until(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        deadline: Option<Instant>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<QueryResult> {
+        if cancel.is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::new(
+                ErrorKind::Cancelled,
+                "statement cancelled by the caller before it was sent",
+            ));
+        }
+        let start = Instant::now();
+        let statement = (!self.statement_timeout.is_zero())
+            .then(|| (start + self.statement_timeout, Why::StatementTimeout));
         let call = deadline.map(|at| (at, Why::CallDeadline));
         let deadline = match (statement, call) {
             (Some(s), Some(c)) => Some(if c.0 <= s.0 { c } else { s }),
             (s, c) => s.or(c),
         };
-        let (Some(killer), Some(fd)) = (self.killer.clone(), ffi::socket(raw)) else {
-            return self.run(&bound);
+        let killer = self.killer.clone();
+        let fd = ffi::socket(self.raw());
+        let watched = match (&killer, fd) {
+            (Some(k), Some(fd)) if deadline.is_some() || cancel.is_some() => {
+                Some(k.watch(self.connection_id(), fd, deadline, cancel))
+            }
+            _ => None,
         };
-        if deadline.is_none() && cancel.is_none() {
-            return self.run(&bound);
-        }
-        let watched = killer.watch(self.connection_id(), fd, deadline, cancel);
-        let result = self.run(&bound);
-        let Some((why, ended)) = watched.finish() else {
+        let result = self.send(sql, params).and_then(|()| {
+            let first = self.read_result();
+            let more = self.drain_more_results();
+            let r = first?;
+            more.map(|()| r)
+        });
+        let Some((why, ended)) = watched.and_then(|w| w.finish()) else {
             return result;
         };
         // A late KILL QUERY could stop the next borrower's statement: never reuse it.
@@ -693,104 +729,201 @@ impl Connection {
         Err(Error::new(kind, format!("{what} on {}; {how}", self.label)))
     }
 
-    /// Sends the bound statement and reads its results.
-    fn run(&mut self, bound: &[u8]) -> Result<QueryResult> {
+    /// Reads and drops the further results of a statement (CALL returns its status last).
+    fn drain_more_results(&mut self) -> Result<()> {
         let raw = self.raw();
-        // SAFETY: `bound` is a buffer of `len` bytes; the handle is valid.
-        let rc =
-            unsafe { sys::mysql_real_query(raw, bound.as_ptr().cast(), bound.len() as c_ulong) };
-        if rc != 0 {
-            return Err(self.error(""));
-        }
-        let first = self.read_result();
-        // Drain any further results (CALL returns its status last).
         loop {
             // SAFETY: the handle is valid; no result is pending here.
             let more = unsafe { sys::mysql_more_results(raw) };
             if more == sys::FALSE || self.broken {
-                break;
+                return Ok(());
             }
             // SAFETY: as above.
             let rc = unsafe { sys::mysql_next_result(raw) };
             if rc > 0 {
-                let e = self.error("reading a further result");
-                return first.and(Err(e));
+                return Err(self.error("reading a further result"));
             }
             if rc < 0 {
-                break;
+                return Ok(());
             }
             let _ = self.read_result();
         }
-        first
     }
 
-    /// Reads the current result (rows or counts) into a `QueryResult`.
-    fn read_result(&mut self) -> Result<QueryResult> {
+    /// `mysql_use_result` after a statement was sent: the rows to read, or `None` for a
+    /// statement without a result set (its counts read and its OK packet tracked).
+    fn use_result(&mut self) -> Result<Option<Stream>> {
         let raw = self.raw();
         // SAFETY: the handle is valid and a statement was just sent.
         let res = unsafe { sys::mysql_use_result(raw) };
-        if res.is_null() {
+        let Some(res) = NonNull::new(res) else {
             // SAFETY: the handle is valid.
             if unsafe { sys::mysql_field_count(raw) } != 0 {
                 return Err(self.error(""));
             }
-            let mut r = QueryResult::default();
             // SAFETY: the handle is valid.
-            unsafe { r.set_counts(sys::mysql_affected_rows(raw), sys::mysql_insert_id(raw)) };
+            self.stream_counts =
+                unsafe { (sys::mysql_affected_rows(raw), sys::mysql_insert_id(raw)) };
             self.track(true);
+            return Ok(None);
+        };
+        // SAFETY: `res` is live, and this connection reads it only through the stream until
+        // `free_stream`.
+        Ok(Some(unsafe { Stream::new(res) }))
+    }
+
+    /// Frees a stream that reached its end (or an error): reports the error that ended it,
+    /// reads the final packet's session flags.
+    fn free_stream(&mut self, s: Stream) -> Result<()> {
+        let raw = self.raw();
+        self.last_stream = s.stats();
+        // SAFETY: the handle is valid.
+        let failed = unsafe { sys::mysql_errno(raw) } != 0;
+        let err = failed.then(|| self.error(""));
+        // SAFETY: the result is live and freed once; its rows were all read, so freeing
+        // reads nothing more.
+        unsafe { sys::mysql_free_result(s.into_raw()) };
+        self.track(false);
+        if let Some(e) = err {
+            return Err(e);
+        }
+        // SAFETY: the handle is valid.
+        let affected = unsafe { sys::mysql_affected_rows(raw) };
+        self.stream_counts = (if affected == u64::MAX { 0 } else { affected }, 0);
+        Ok(())
+    }
+
+    /// Reads the current result (rows or counts) into a `QueryResult`, with the streaming
+    /// decoder.
+    fn read_result(&mut self) -> Result<QueryResult> {
+        let Some(mut s) = self.use_result()? else {
+            let mut r = QueryResult::default();
+            r.set_counts(self.stream_counts.0, self.stream_counts.1);
             return Ok(r);
+        };
+        let mut r = QueryResult::new(s.columns().to_vec());
+        while let Some(row) = s.fetch() {
+            r.push_row(|i| row.get(i));
         }
-        // SAFETY: `res` is a live result; mysql_fetch_fields returns `n` MYSQL_FIELDs whose
-        // name pointers live as long as `res`; each row from mysql_fetch_row has `n` cells of
-        // the lengths mysql_fetch_lengths gives (NULL pointer = SQL NULL). `res` is freed once.
-        unsafe {
-            let n = sys::mysql_num_fields(res) as usize;
-            let fields = sys::mysql_fetch_fields(res);
-            let columns = (0..n)
-                .map(|i| {
-                    let f = &*fields.add(i);
-                    let name =
-                        std::slice::from_raw_parts(f.name.cast::<u8>(), f.name_length as usize);
-                    // BINARY_FLAG also marks text columns with a binary collation (utf8mb4_bin,
-                    // MariaDB's JSON): keep it on string columns only for the binary charset (63),
-                    // so callers can tell bytes from text by the flags.
-                    let text = matches!(f.type_ as u32, 15 | 245 | 247..=254) && f.charsetnr != 63;
-                    Column {
-                        name: String::from_utf8_lossy(name).into_owned(),
-                        type_code: f.type_ as u32,
-                        flags: if text {
-                            f.flags as u32 & !128
-                        } else {
-                            f.flags as u32
-                        },
-                    }
-                })
-                .collect();
-            let mut r = QueryResult::new(columns);
-            loop {
-                let row = sys::mysql_fetch_row(res);
-                if row.is_null() {
-                    break;
-                }
-                let lens = sys::mysql_fetch_lengths(res);
-                r.push_row(|i| {
-                    let p = *row.add(i);
-                    (!p.is_null())
-                        .then(|| std::slice::from_raw_parts(p.cast::<u8>(), *lens.add(i) as usize))
-                });
+        self.free_stream(s)?;
+        r.shrink();
+        r.set_counts(self.stream_counts.0, 0);
+        Ok(r)
+    }
+
+    /// Runs `sql` and streams its rows (see [`super::stream`]): the connection stays busy
+    /// until the returned rows reach their end or are dropped.
+    pub fn query_stream(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Rows<'_>> {
+        self.start_stream(sql, params)?;
+        Ok(Rows { conn: self })
+    }
+
+    /// Runs `sql` and leaves its rows open on the connection, for callers that cannot hold a
+    /// borrow (the C ABI): read them with [`Connection::stream_next`], end early with
+    /// [`Connection::stream_close`]. A statement without a result set gives a stream of no
+    /// columns that is already at its end.
+    pub fn start_stream(&mut self, sql: &str, params: &[Param<'_>]) -> Result<()> {
+        self.send(sql, params)?;
+        self.last_stream = StreamStats::default();
+        match self.use_result() {
+            Ok(Some(s)) => {
+                self.stream = Some(s);
+                Ok(())
             }
-            let failed = sys::mysql_errno(raw) != 0;
-            let err = failed.then(|| self.error(""));
-            sys::mysql_free_result(res);
-            self.track(false);
-            if let Some(e) = err {
-                return Err(e);
+            Ok(None) => self.drain_more_results(),
+            Err(e) => {
+                let _ = self.drain_more_results();
+                Err(e)
             }
-            r.shrink();
-            let affected = sys::mysql_affected_rows(raw);
-            r.set_counts(if affected == u64::MAX { 0 } else { affected }, 0);
-            Ok(r)
         }
+    }
+
+    /// Is a stream open (the connection busy)?
+    pub fn is_streaming(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// The open stream's columns (empty when none is open).
+    pub fn stream_columns(&self) -> &[Column] {
+        self.stream.as_ref().map_or(&[], |s| s.columns())
+    }
+
+    /// What the open stream (or else the last one) has read.
+    pub fn stream_stats(&self) -> StreamStats {
+        self.stream.as_ref().map_or(self.last_stream, |s| s.stats())
+    }
+
+    /// Affected rows and insert id of the last streamed statement once its stream ended.
+    pub fn stream_counts(&self) -> (u64, u64) {
+        self.stream_counts
+    }
+
+    /// The next row of the open stream. `Ok(None)` at its end (or when none is open): the
+    /// stream is then closed and the connection free. An error met mid-stream ends the
+    /// stream too (the connection is marked broken when the error is fatal).
+    pub fn stream_next(&mut self) -> Result<Option<Row<'_>>> {
+        let Some(s) = self.stream.as_mut() else {
+            return Ok(None);
+        };
+        ffi::ensure_thread();
+        if s.fetch().is_some() {
+            return Ok(self.stream.as_ref().and_then(Stream::current));
+        }
+        let s = self.stream.take().expect("the stream is open");
+        self.free_stream(s)?;
+        self.drain_more_results()?;
+        Ok(None)
+    }
+
+    /// Ends the open stream before its end: a short remainder is read (the connection stays
+    /// usable), a long one is not (the connection is marked broken); see [`super::stream`].
+    pub fn stream_close(&mut self) -> CloseOutcome {
+        let Some(mut s) = self.stream.take() else {
+            return CloseOutcome::Idle;
+        };
+        ffi::ensure_thread();
+        let start = Instant::now();
+        let before = s.stats();
+        loop {
+            let now = s.stats();
+            let drained = now.rows - before.rows;
+            // The clock is read every DRAIN_CLOCK_EVERY rows: a remainder shorter than that
+            // is read whatever the speed (a slow machine, valgrind) when under the byte bound.
+            if drained >= DRAIN_ROWS
+                || now.bytes - before.bytes >= DRAIN_BYTES
+                || (drained > 0
+                    && drained % DRAIN_CLOCK_EVERY == 0
+                    && start.elapsed() >= DRAIN_TIME)
+            {
+                break;
+            }
+            if s.fetch().is_none() {
+                let rows = s.stats().rows - before.rows;
+                let ok = self.free_stream(s).and_then(|()| self.drain_more_results());
+                return if ok.is_err() && self.broken {
+                    CloseOutcome::Abandoned
+                } else {
+                    CloseOutcome::Drained { rows }
+                };
+            }
+        }
+        self.abandon(s);
+        CloseOutcome::Abandoned
+    }
+
+    /// Gives up a stream without reading its remainder: the connection is marked broken and
+    /// its socket shut down, so the client library's drain in `mysql_free_result` reads
+    /// nothing more (at most what the kernel already holds).
+    fn abandon(&mut self, s: Stream) {
+        self.broken = true;
+        self.last_stream = s.stats();
+        if let Some(fd) = ffi::socket(self.raw()) {
+            // SAFETY: `fd` is this connection's open socket, which is closed with it.
+            unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+        }
+        // SAFETY: the result is live and freed once; with the socket shut down its drain
+        // fails at once.
+        unsafe { sys::mysql_free_result(s.into_raw()) };
     }
 
     /// Reads what the last response says about the session into the dirty flags.
@@ -879,6 +1012,8 @@ impl Connection {
     /// trip); `Ok(true)`: a rollback or a reset was done.
     pub fn reset(&mut self) -> Result<bool> {
         ffi::ensure_thread();
+        // Rows still open when the connection comes back: drained when short, else broken.
+        self.stream_close();
         self.check_usable()?;
         if !self.needs_reset() {
             return Ok(false);
@@ -934,6 +1069,9 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         ffi::ensure_thread();
+        if let Some(s) = self.stream.take() {
+            self.abandon(s);
+        }
         // SAFETY: the handle is valid and not used after this; mysql_close sends COM_QUIT
         // (the engine uses `forget` instead when no byte may be sent).
         unsafe { sys::mysql_close(self.raw()) };

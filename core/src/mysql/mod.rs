@@ -29,6 +29,7 @@ mod go_params;
 mod manager;
 mod params;
 mod result;
+pub mod stream;
 pub(crate) mod tls_names;
 
 pub use conn::{rounded_timeouts, Connection};
@@ -36,4 +37,5 @@ pub use dsn::{Address, Dsn};
 pub use manager::MysqlManager;
 pub use params::Param;
 pub use result::{Column, QueryResult};
+pub use stream::{CloseOutcome, Row, Rows, StreamStats};
 pub use tls_names::register_tls;

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, Optional, Union
 
 from . import _sharedpool
-from ._sharedpool import InterfaceError, ProgrammingError, RawConnection
+from ._sharedpool import InterfaceError, ProgrammingError, RawConnection, RawRows
 
 Params = Optional[Union[Sequence[Any], Mapping[str, Any]]]
 Row = tuple[Any, ...]
@@ -70,11 +70,19 @@ class Connection:
             self._in_transaction = True
         return self._raw.query(sql, params)
 
-    def cursor(self) -> Cursor:
-        """A new cursor on this connection."""
+    def _stream(self, sql: str, params: Params) -> RawRows:
+        if not self._autocommit and not self._in_transaction:
+            self._raw.query("BEGIN")
+            self._in_transaction = True
+        return self._raw.query_stream(sql, params)
+
+    def cursor(self, cursorclass: type[Cursor] | None = None) -> Cursor:
+        """A new cursor on this connection: a ``Cursor`` (the whole result read at
+        ``execute``), or of ``cursorclass``, e.g. ``sharedpool.SSCursor`` (MySQLdb's
+        convention) for rows streamed as they are fetched."""
         if self._raw.closed:
             raise InterfaceError("the connection is closed")
-        return Cursor(self)
+        return (cursorclass or Cursor)(self)
 
     def execute(self, sql: str, params: Params = None) -> Cursor:
         """Shortcut: a new cursor that has executed ``sql``."""
@@ -261,6 +269,109 @@ class Cursor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SSCursor(Cursor):
+    """A streaming cursor (MySQLdb's ``SSCursor``): rows are read from the server as they are
+    fetched, in bounded memory, whatever the size of the result.
+
+    While its rows are open the connection is busy: another statement on it (another cursor,
+    ``commit()``) raises ``ProgrammingError`` until the rows are read to the end or the cursor
+    is closed. Closing early (``close()``, a new ``execute``) reads a short remainder or else
+    ends the connection, which the pool replaces. ``rowcount`` is -1 until the last row has
+    been fetched (then the number of rows), and the affected rows for a statement without rows.
+    """
+
+    _batch = 256  # rows converted per call into the library when iterating
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._stream: RawRows | None = None
+        self._buf: list[Row] = []
+        self._bpos = 0
+        self._fetched = 0
+
+    @property
+    def rownumber(self) -> int | None:
+        """Index of the next row in the result set, or None without one."""
+        if self._description is None:
+            return None
+        return self._fetched - (len(self._buf) - self._bpos)
+
+    def execute(self, sql: str, params: Params = None) -> Cursor:
+        """Runs ``sql`` and starts streaming its rows (an earlier result is closed first)."""
+        self._check()
+        self._end()
+        stream = self.connection._stream(sql, params)
+        self._description = stream.description
+        self._fetched = 0
+        if self._description is None:
+            _, affected, insert_id = stream.counts()
+            stream.close()
+            self._rowcount, self._lastrowid = affected, insert_id or None
+        else:
+            self._stream, self._rowcount, self._lastrowid = stream, -1, None
+        return self
+
+    def _end(self) -> None:
+        stream, self._stream = self._stream, None
+        self._buf, self._bpos = [], 0
+        if stream is not None:
+            stream.close()
+
+    def _read(self, n: int) -> list[Row]:
+        """Up to ``n`` rows from the server (fewer at the end)."""
+        self._check()
+        if self._stream is None:
+            if self._description is None:
+                raise ProgrammingError("no result set: execute a statement that returns rows first")
+            return []
+        rows = self._stream.fetch(n)
+        self._fetched += len(rows)
+        if len(rows) < n:
+            self._stream = None
+            self._rowcount = self._fetched
+        return rows
+
+    def _take(self, n: int) -> list[Row]:
+        self._check()
+        out = self._buf[self._bpos : self._bpos + n]
+        self._bpos += len(out)
+        if len(out) < n:
+            out += self._read(n - len(out))
+        return out
+
+    def fetchone(self) -> Row | None:
+        """The next row, or None."""
+        rows = self._take(1)
+        return rows[0] if rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[Row]:
+        """The next ``size`` rows (default ``arraysize``)."""
+        return self._take(self.arraysize if size is None else size)
+
+    def fetchall(self) -> list[Row]:
+        """Every remaining row (held in memory: iterate or ``fetchmany`` to stay bounded)."""
+        out = self._take(len(self._buf) - self._bpos)
+        while True:
+            rows = self._read(10000)
+            out += rows
+            if len(rows) < 10000:
+                return out
+
+    def __next__(self) -> Row:
+        if self._bpos >= len(self._buf):
+            self._buf, self._bpos = self._read(self._batch), 0
+            if not self._buf:
+                raise StopIteration
+        row = self._buf[self._bpos]
+        self._bpos += 1
+        return row
+
+    def close(self) -> None:
+        """Ends the rows (see the class doc); the connection stays open."""
+        self._end()
+        super().close()
 
 
 class _TypeSet(frozenset[int]):

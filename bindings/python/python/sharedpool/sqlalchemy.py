@@ -10,6 +10,8 @@ database make the sharedpool DSN; its query parameters are pool options (``max_s
 pool and returns it. The engine holds one reference to the shared pool, which keeps it open
 while the engine lives. ``client_found_rows`` defaults to true (UPDATE counts the rows
 matched, as every SQLAlchemy MySQL driver asks), which the ORM's row count checks rely on.
+``stream_results=True`` (``yield_per``, pandas ``read_sql(chunksize=...)``) streams rows with
+:class:`sharedpool.SSCursor`.
 """
 
 from __future__ import annotations
@@ -48,7 +50,10 @@ class MySQLDialect_sharedpool(MySQLDialect_mysqldb):
 
     driver = "sharedpool"
     supports_statement_cache = True
-    supports_server_side_cursors = False  # type: ignore[assignment]
+    # stream_results=True / yield_per (and so pandas read_sql(chunksize=...)) stream with
+    # sharedpool.SSCursor, as the mysqldb dialect does with MySQLdb's.
+    supports_server_side_cursors = True  # type: ignore[assignment]
+    _sscursor = sharedpool.SSCursor
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
