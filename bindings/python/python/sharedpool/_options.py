@@ -18,6 +18,7 @@ MS_OPTIONS = (
     "connect_timeout_ms",
     "read_timeout_ms",
     "write_timeout_ms",
+    "statement_timeout_ms",
 )
 _SECONDS = {name[: -len("_ms")]: name for name in MS_OPTIONS}
 
