@@ -681,12 +681,15 @@ impl Connection {
             (Some(s), Some(c)) => Some(if c.0 <= s.0 { c } else { s }),
             (s, c) => s.or(c),
         };
-        let killer = self.killer.clone();
-        let fd = ffi::socket(self.raw());
-        let watched = match (&killer, fd) {
-            (Some(k), Some(fd)) if deadline.is_some() || cancel.is_some() => {
-                Some(k.watch(self.connection_id(), fd, deadline, cancel))
-            }
+        // Only a watched statement pays for the killer and the socket lookup.
+        let killer = (deadline.is_some() || cancel.is_some())
+            .then(|| self.killer.clone())
+            .flatten();
+        let watched = match (
+            &killer,
+            killer.as_ref().and_then(|_| ffi::socket(self.raw())),
+        ) {
+            (Some(k), Some(fd)) => Some(k.watch(self.connection_id(), fd, deadline, cancel)),
             _ => None,
         };
         let result = self.send(sql, params).and_then(|()| {
