@@ -50,7 +50,7 @@ PYVENV ?= target/pyvenv
 PYTHON3 ?= python3
 
 .PHONY: test-python
-test-python: deps lib ## Python binding: ruff, build into a venv (pip), stubtest, pytest against a throwaway MariaDB
+test-python: deps lib check-python-ffi ## Python binding: ruff, build into a venv (pip), stubtest, pytest against a throwaway MariaDB
 	test -x $(PYVENV)/bin/python || $(PYTHON3) -m venv $(PYVENV)
 	$(WATCHDOG) 900 "pip install (test tools)" $(PYVENV)/bin/python -m pip install -q 'maturin>=1.9,<2' 'pytest>=8,<10' 'mypy>=2.4,<3' 'ruff>=0.17,<0.18' 'typing_extensions>=4.15' 'dbapi-compliance==1.15.0' 'prometheus_client>=0.20,<1' 'SQLAlchemy>=2.0,<2.1' 'pandas>=2.2,<3'
 	$(WATCHDOG) 120 "ruff check" $(PYVENV)/bin/ruff check bindings/python benches/python
@@ -88,6 +88,39 @@ check-header: cbindgen ## fail when include/sharedpool.h is not what cbindgen ge
 	  if ! diff -u include/sharedpool.h $$tmp; then rm -f $$tmp; \
 	    echo "include/sharedpool.h is stale: run 'make header' and commit it" >&2; exit 1; fi; \
 	  rm -f $$tmp; echo "include/sharedpool.h is up to date"
+
+# Python's declarations of the ABI are generated from the header (one source of truth), checked
+# in so that building the package needs no libclang, and verified by check-python-ffi.
+BINDGEN ?= bindgen
+BINDGEN_VERSION := 0.72.1
+PYTHON_FFI := bindings/python/src/ffi.rs
+BINDGEN_ARGS := include/sharedpool.h --allowlist-item 'sp_.*|SP_.*|SHAREDPOOL_.*' \
+  --default-enum-style consts --no-prepend-enum-name --with-derive-default --no-layout-tests \
+  --no-doc-comments --use-core
+
+.PHONY: bindgen
+bindgen: ## install libclang and the pinned bindgen when missing or another version
+	@[ -n "$$(ls /usr/lib/llvm-*/lib/libclang.so 2>/dev/null)" ] || { echo "installing libclang-dev"; \
+	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq libclang-dev >&2; }
+	@if [ "$$($(BINDGEN) --version 2>/dev/null)" != "bindgen $(BINDGEN_VERSION)" ]; then \
+	  echo "installing bindgen-cli $(BINDGEN_VERSION)"; \
+	  $(CARGO) install bindgen-cli --version =$(BINDGEN_VERSION) --locked --force; fi
+
+# gen-python-ffi OUT: the generated declarations, with a note on where they come from.
+gen-python-ffi = { echo '//! The C ABI of libsharedpool.so, GENERATED from include/sharedpool.h by'; \
+  echo '//! `make python-ffi` (bindgen $(BINDGEN_VERSION)): do not edit. `make test` checks it is current.'; \
+  echo; $(BINDGEN) $(BINDGEN_ARGS); } > $(1)
+
+.PHONY: python-ffi
+python-ffi: bindgen ## regenerate bindings/python/src/ffi.rs from include/sharedpool.h
+	$(call gen-python-ffi,$(PYTHON_FFI))
+
+.PHONY: check-python-ffi
+check-python-ffi: bindgen ## fail when bindings/python/src/ffi.rs is not what the header generates
+	@tmp=$$(mktemp) && $(call gen-python-ffi,$$tmp) && \
+	  if ! diff -u $(PYTHON_FFI) $$tmp; then rm -f $$tmp; \
+	    echo "$(PYTHON_FFI) is stale: run 'make python-ffi' and commit it" >&2; exit 1; fi; \
+	  rm -f $$tmp; echo "$(PYTHON_FFI) is up to date"
 
 .PHONY: check-symbols
 check-symbols: lib ## fail when the exported symbols differ from ffi/symbols.txt (only sp_* may be exported)

@@ -8,6 +8,7 @@
 mod acquire;
 mod connection;
 mod errors;
+#[allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 mod ffi;
 mod log;
 mod params;
