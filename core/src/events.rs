@@ -47,6 +47,16 @@ pub enum Event {
         /// The pool's redacted label.
         pool: String,
     },
+    /// The server refused a connection for capacity, or growing would leave it fewer than
+    /// `server_headroom` free slots: the pool stopped growing. Once per episode.
+    ServerNearCapacity {
+        /// The pool's redacted label.
+        pool: String,
+        /// The pool's cap on open connections (below `max_size`).
+        cap: u32,
+        /// The cap, the headroom and the server's refusal when there was one.
+        message: String,
+    },
 }
 
 impl Event {
@@ -65,7 +75,8 @@ impl Event {
             | Event::ConnectFailed { pool, .. }
             | Event::LeakSuspected { pool, .. }
             | Event::Warning { pool, .. }
-            | Event::PoolClosed { pool } => pool,
+            | Event::PoolClosed { pool }
+            | Event::ServerNearCapacity { pool, .. } => pool,
         }
     }
 }
@@ -87,6 +98,9 @@ impl fmt::Display for Event {
             ),
             Event::Warning { pool, message } => write!(f, "pool {pool}: {message}"),
             Event::PoolClosed { pool } => write!(f, "pool {pool}: closed"),
+            Event::ServerNearCapacity { pool, message, .. } => {
+                write!(f, "pool {pool}: server near capacity: {message}")
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! The engine never does I/O itself; it calls these methods, always outside its lock.
 
-use crate::Result;
+use crate::{Error, Result};
 
 /// Opens, checks, cleans and closes connections of one kind for the pool engine.
 ///
@@ -13,6 +13,22 @@ pub trait ManageConnection: Send + Sync + 'static {
 
     /// Opens a new connection. Errors of kind `Auth` are final (the pool fails fast on them).
     fn connect(&self) -> Result<Self::Connection>;
+
+    /// Is `error`, from `connect`, the server refusing a new connection for lack of room
+    /// (too many connections, a per-user limit)? The pool then caps its growth for a while
+    /// and keeps its waiters waiting instead of failing them. Default: `false`.
+    fn is_capacity_refusal(&self, error: &Error) -> bool {
+        let _ = error;
+        false
+    }
+
+    /// How many more connections the server would accept from this pool now, read over
+    /// `conn` (a round trip; the pool asks at most about once a second), or `None` when
+    /// unknown. The pool leaves `server_headroom` of them free. Default: `Ok(None)`.
+    fn free_slots(&self, conn: &mut Self::Connection) -> Result<Option<u32>> {
+        let _ = conn;
+        Ok(None)
+    }
 
     /// Checks the connection is alive (a ping), before it is handed out after a long idle.
     fn validate(&self, conn: &mut Self::Connection) -> Result<()>;

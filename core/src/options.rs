@@ -44,6 +44,11 @@ pub struct PoolConfig {
     /// A statement still running after this long is stopped on the server (`KILL QUERY`) and
     /// fails with a timeout; its connection is discarded. Default 0: no limit.
     pub statement_timeout: Duration,
+    /// Server connection slots left free for others (operators, migrations, other services):
+    /// the pool does not grow above `min_idle` when a new connection would leave fewer free
+    /// than this, by the server's own count (read at most about once a second). 0 = off.
+    /// Default 3.
+    pub server_headroom: u32,
 }
 
 impl Default for PoolConfig {
@@ -65,6 +70,7 @@ impl Default for PoolConfig {
             read_timeout: Duration::from_secs(60),
             write_timeout: Duration::from_secs(60),
             statement_timeout: Duration::ZERO,
+            server_headroom: 3,
         }
     }
 }
@@ -203,6 +209,7 @@ pub const OPTION_NAMES: &[&str] = &[
     "read_timeout_ms",
     "write_timeout_ms",
     "statement_timeout_ms",
+    "server_headroom",
     "charset",
     "tls",
     "tls_ca",
@@ -305,6 +312,7 @@ impl Options {
                 }
             }
             "min_idle" => p.min_idle = parse_u32(key, value)?,
+            "server_headroom" => p.server_headroom = parse_u32(key, value)?,
             "acquire_timeout_ms" => p.acquire_timeout = parse_ms(key, value)?,
             "idle_timeout_ms" => p.idle_timeout = parse_ms(key, value)?,
             "max_lifetime_ms" => p.max_lifetime = parse_ms(key, value)?,
@@ -489,6 +497,7 @@ impl PoolConfig {
         cmp!(read_timeout, "read_timeout_ms", ms);
         cmp!(write_timeout, "write_timeout_ms", ms);
         cmp!(statement_timeout, "statement_timeout_ms", ms);
+        cmp!(server_headroom, "server_headroom");
         out
     }
 }

@@ -57,4 +57,7 @@ pub struct Stats {
     pub demand: f64,
     /// ⌈L × headroom⌉ clamped to [min_idle, max_size].
     pub recommended_size: u32,
+    /// The bound on connections now: `max_size`, or less while the server is full or
+    /// growing would leave it fewer than `server_headroom` free slots.
+    pub capacity_cap: u32,
 }

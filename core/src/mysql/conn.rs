@@ -345,6 +345,16 @@ impl Connection {
         if connected.is_null() {
             // SAFETY: `raw` is valid until the guard closes it.
             let (errno, state, msg) = unsafe { last_error(raw) };
+            // A server error the client library wrapped (it came before TLS): the caller
+            // gets the server's code, 1040 and not 2002.
+            if let Some((errno, state, text)) = error_map::unwrap_pre_tls(errno, &msg) {
+                return Err(Error::server(
+                    error_map::connect_kind(errno),
+                    errno,
+                    state,
+                    format!("connecting to {label}: {text} (sent by the server before TLS)"),
+                ));
+            }
             return Err(Error::server(
                 error_map::connect_kind(errno),
                 errno,
@@ -497,6 +507,23 @@ impl Connection {
 
     fn raw(&self) -> *mut MYSQL {
         self.raw.as_ptr()
+    }
+
+    /// How many more connections the server accepts from a user without SUPER now:
+    /// `max_connections` minus `Threads_connected` (two round trips; the pool asks at most
+    /// about once a second). Per-user limits are not read (that needs the process list, which
+    /// MariaDB materializes per call); their refusals (1203, 1226) cap the pool instead.
+    pub fn free_slots(&mut self) -> Result<u32> {
+        let number = |r: &QueryResult, col: usize, what: &str| -> Result<u64> {
+            r.get_str(0, col)
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(|| Error::new(ErrorKind::Internal, format!("no number for {what}")))
+        };
+        let max = self.query("SELECT @@GLOBAL.max_connections", &[])?;
+        let max = number(&max, 0, "max_connections")?;
+        let used = self.query("SHOW GLOBAL STATUS LIKE 'Threads_connected'", &[])?;
+        let used = number(&used, 1, "Threads_connected")?;
+        Ok(max.saturating_sub(used).min(u64::from(u32::MAX)) as u32)
     }
 
     /// The server's connection id (`CONNECTION_ID()`).

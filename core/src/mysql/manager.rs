@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::conn::Connection;
 use super::deadline::Killer;
 use super::dsn::Dsn;
+use super::error_map;
 use crate::{Error, ErrorKind, ManageConnection, Options, Result};
 
 /// Opens and recycles MySQL connections for the pool engine.
@@ -68,6 +69,14 @@ impl ManageConnection for MysqlManager {
 
     fn connect(&self) -> Result<Connection> {
         self.open()
+    }
+
+    fn is_capacity_refusal(&self, error: &Error) -> bool {
+        error_map::is_capacity_refusal(error.server_errno())
+    }
+
+    fn free_slots(&self, conn: &mut Connection) -> Result<Option<u32>> {
+        conn.free_slots().map(Some)
     }
 
     fn validate(&self, conn: &mut Connection) -> Result<()> {

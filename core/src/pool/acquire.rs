@@ -350,8 +350,24 @@ impl<M: ManageConnection> Shared<M> {
             st.idle.len(),
             st.waiting() + 1,
         );
-        if let Some(e) = &st.last_error {
-            message.push_str(&format!("; last connect error: {e}"));
+        let now = Instant::now();
+        let cap = st.capacity.cap(now, &self.config);
+        let refusal = st.capacity.refusal.clone();
+        if let Some(cap) = cap {
+            let why = if refusal.is_some() {
+                "server at capacity"
+            } else {
+                "server near capacity"
+            };
+            message.push_str(&format!(
+                "; {why}: pool capped at {cap} (server_headroom={})",
+                self.config.server_headroom
+            ));
+        }
+        match (&refusal, &st.last_error) {
+            (Some(e), _) => message.push_str(&format!("; the server refused a connection: {e}")),
+            (None, Some(e)) => message.push_str(&format!("; last connect error: {e}")),
+            (None, None) => {}
         }
         st.counters.timeouts += 1;
         drop(st);
@@ -359,6 +375,10 @@ impl<M: ManageConnection> Shared<M> {
             pool: self.name.clone(),
             message: message.clone(),
         });
-        Error::new(ErrorKind::Timeout, message)
+        match refusal {
+            // The server's own code, for callers that look for 1040.
+            Some(e) => Error::server(ErrorKind::Timeout, e.server_errno(), e.sqlstate(), message),
+            None => Error::new(ErrorKind::Timeout, message),
+        }
     }
 }

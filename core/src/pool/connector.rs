@@ -50,6 +50,10 @@ fn run<M: ManageConnection>(mut approval: Approval<M>) {
                     "the connection manager panicked in connect",
                 ))
             });
+        let result = result.map(|mut raw| {
+            shared.read_capacity(&mut raw, true);
+            raw
+        });
         match shared.connected(approval, result) {
             Some(next) => approval = next,
             None => return,

@@ -51,6 +51,7 @@
 mod acquire;
 mod approval;
 mod backoff;
+mod capacity;
 mod conn;
 mod connector;
 mod demand;

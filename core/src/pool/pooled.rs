@@ -121,6 +121,10 @@ impl<M: ManageConnection> Shared<M> {
             match catch_unwind(AssertUnwindSafe(|| self.manager.reset(&mut conn.raw))) {
                 Ok(Ok(did)) => {
                     reset = did;
+                    if self.near_capacity.load(Ordering::Relaxed) {
+                        // Growth is held back: has the server room again?
+                        self.read_capacity(&mut conn.raw, false);
+                    }
                     None
                 }
                 _ => Some(Reason::Broken),

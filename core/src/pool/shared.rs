@@ -16,7 +16,7 @@ use super::maintenance;
 use super::state::{connect_failing, Reason, State};
 use crate::events::{self, Event};
 use crate::fork_locks::{self, Held, HoldAcrossFork};
-use crate::{fork, Error, ErrorKind, ManageConnection, PoolConfig, Result, Stats};
+use crate::{fork, scheduler, Error, ErrorKind, ManageConnection, PoolConfig, Result, Stats};
 
 pub(crate) struct Shared<M: ManageConnection> {
     pub me: Weak<Shared<M>>,
@@ -28,6 +28,9 @@ pub(crate) struct Shared<M: ManageConnection> {
     pub generation: AtomicU64,
     /// Mirror of `state.closed`, read without the lock.
     pub closed: AtomicBool,
+    /// Set while the capacity cap holds growth back (read without the lock on the return
+    /// path, which then refreshes the server's free slots).
+    pub near_capacity: AtomicBool,
 }
 
 impl<M: ManageConnection> Shared<M> {
@@ -45,6 +48,7 @@ impl<M: ManageConnection> Shared<M> {
             name,
             generation: AtomicU64::new(generation),
             closed: AtomicBool::new(false),
+            near_capacity: AtomicBool::new(false),
         });
         fork_locks::register(Arc::downgrade(&shared) as Weak<dyn HoldAcrossFork>);
         shared
@@ -59,13 +63,80 @@ impl<M: ManageConnection> Shared<M> {
     /// Grants the connects `State::connects_wanted` asks for. Call with the lock held;
     /// pass the result to `connector::spawn` after unlocking.
     pub fn plan(&self, st: &mut State<M::Connection>) -> Vec<Approval<M>> {
-        let n = st.connects_wanted(&self.config);
+        let now = Instant::now();
+        let (n, held) = st.connects_wanted(&self.config, now);
+        self.near_capacity.store(held, Ordering::Relaxed);
+        if st.capacity.holding_back(held, now) {
+            self.near_capacity_event(st, now);
+        }
         (0..n)
             .map(|_| {
                 st.connecting += 1;
                 Approval::granted(self.me.clone(), st.generation)
             })
             .collect()
+    }
+
+    /// Sends the "server near capacity" event of an episode that begins (from the scheduler
+    /// thread: the caller holds the pool lock).
+    fn near_capacity_event(&self, st: &State<M::Connection>, now: Instant) {
+        let cap = st.capacity.cap(now, &self.config).unwrap_or(st.open);
+        let mut message = format!(
+            "pool capped at {cap} of max_size {} (server_headroom={})",
+            self.config.max_size, self.config.server_headroom
+        );
+        if let Some(e) = &st.capacity.refusal {
+            message.push_str(&format!("; the server refused a connection: {e}"));
+        }
+        let event = Event::ServerNearCapacity {
+            pool: self.name.clone(),
+            cap,
+            message,
+        };
+        scheduler::schedule(
+            now,
+            Box::new(move |_| {
+                events::emit(event.clone());
+                None
+            }),
+        );
+    }
+
+    /// Reads the server's free slots over `conn` when a reading is due: after a connect that
+    /// takes the pool above `min_idle` (`opening`), or while the cap holds growth back.
+    pub fn read_capacity(&self, conn: &mut M::Connection, opening: bool) {
+        let now = Instant::now();
+        {
+            let st = self.state.lock();
+            let above_floor = st.open + u32::from(opening) > self.config.min_idle;
+            if !above_floor || !st.capacity.reading_due(now, &self.config) {
+                return;
+            }
+        }
+        let free = catch_unwind(AssertUnwindSafe(|| self.manager.free_slots(conn)));
+        let free = match free {
+            Ok(Ok(Some(free))) => free,
+            Ok(Ok(None)) => return,
+            Ok(Err(e)) => {
+                log::debug!("sharedpool: pool {}: reading the server's capacity: {e}", self.name);
+                return;
+            }
+            Err(_) => {
+                log::error!("sharedpool: pool {}: the connection manager panicked in free_slots", self.name);
+                return;
+            }
+        };
+        let approvals = {
+            let mut st = self.state.lock();
+            let open = st.open + u32::from(opening);
+            st.capacity.read(now, free, open);
+            if opening {
+                // `connected` plans next.
+                return;
+            }
+            self.plan(&mut st)
+        };
+        connector::spawn(approvals);
     }
 
     /// Starts whatever connects are wanted now.
@@ -103,6 +174,7 @@ impl<M: ManageConnection> Shared<M> {
         approval.consume();
         st.connecting = st.connecting.saturating_sub(1);
         let mut failed = None;
+        let mut surplus = None;
         let mut wakes = Vec::new();
         match result {
             Ok(raw) if st.closed => {
@@ -110,14 +182,49 @@ impl<M: ManageConnection> Shared<M> {
                 self.close_raw(raw);
                 return None;
             }
+            Ok(raw)
+                if st.open >= 1
+                    && st
+                        .capacity
+                        .headroom_cap(&self.config)
+                        .is_some_and(|cap| st.open >= cap) =>
+            {
+                // Started before a reading showed no room past the headroom: the slot goes
+                // back to the server (a pool always keeps its first connection).
+                surplus = Some(raw);
+            }
             Ok(raw) => {
                 st.open += 1;
                 st.counters.created += 1;
                 st.failures = 0;
                 st.backoff_until = None;
                 st.last_error = None;
+                st.capacity.connected();
                 let conn = Conn::new(raw, now, self.config.max_lifetime, st.generation);
                 wakes.push(st.put(conn, now));
+            }
+            Err(e) if self.manager.is_capacity_refusal(&e) => {
+                // The server is up and full: no fail-fast, no connect back-off; the cap
+                // stops growth for a while and waiters wait for returned connections.
+                st.counters.connect_errors += 1;
+                st.failures = 0;
+                st.backoff_until = None;
+                let live = st.open.saturating_sub(st.closing);
+                if st.capacity.refused(now, live, e.clone()) {
+                    self.near_capacity_event(&st, now);
+                }
+                if let Some(until) = st.capacity.refused_until() {
+                    let weak = self.me.clone();
+                    scheduler::schedule(
+                        until,
+                        Box::new(move |_| {
+                            weak.upgrade()?.replenish();
+                            None
+                        }),
+                    );
+                }
+                // Counted, and told once per episode: not a connect failure every retry.
+                st.last_error = Some(e);
             }
             Err(e) => {
                 st.counters.connect_errors += 1;
@@ -135,6 +242,9 @@ impl<M: ManageConnection> Shared<M> {
         let next = self.plan(&mut st);
         drop(st);
         drop(wakes);
+        if let Some(raw) = surplus {
+            self.close_raw(raw);
+        }
         if let Some(message) = failed {
             events::emit(Event::ConnectFailed {
                 pool: self.name.clone(),
@@ -285,6 +395,10 @@ impl<M: ManageConnection> Shared<M> {
             hold_time_avg: st.demand.hold,
             demand: st.demand.load(),
             recommended_size: st.demand.recommended,
+            capacity_cap: st
+                .capacity
+                .cap(Instant::now(), &self.config)
+                .unwrap_or(self.config.max_size),
         }
     }
 

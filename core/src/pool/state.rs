@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::Condvar;
 
+use super::capacity::Capacity;
 use super::conn::{thread_token, Conn};
 use super::demand::Demand;
 use super::lock::Lock;
@@ -195,6 +196,8 @@ pub(crate) struct State<C> {
     pub next_borrow: u64,
     pub counters: Counters,
     pub demand: Demand,
+    /// The server's room: a cap on growth after a capacity refusal or near the headroom.
+    pub capacity: Capacity,
 }
 
 impl<C> State<C> {
@@ -217,6 +220,7 @@ impl<C> State<C> {
             next_borrow: 0,
             counters: Counters::default(),
             demand: Demand::new(now, config),
+            capacity: Capacity::default(),
         }
     }
 
@@ -390,11 +394,12 @@ impl<C> State<C> {
     }
 
     /// How many connects to start now: enough for the waiters, `min_idle` idle and the
-    /// adaptive warm target, within `max_size` (counting connects) and `max_connecting`
-    /// (one at a time while the target is failing).
-    pub fn connects_wanted(&self, config: &PoolConfig) -> u32 {
+    /// adaptive warm target, within `max_size` and the capacity cap (counting connects) and
+    /// `max_connecting` (one at a time while the target is failing). The second value: does
+    /// the capacity cap hold back connects wanted otherwise?
+    pub fn connects_wanted(&self, config: &PoolConfig, now: Instant) -> (u32, bool) {
         if self.closed {
-            return 0;
+            return (0, false);
         }
         let live = self.open.saturating_sub(self.closing);
         let active = self.active();
@@ -404,20 +409,30 @@ impl<C> State<C> {
             0
         };
         let waiting = self.waiting();
-        let needed = (active + waiting)
-            .max(active + config.min_idle)
-            .max(warm)
-            .min(config.max_size);
-        let room = config.max_size.saturating_sub(self.open + self.connecting);
         let limit = if self.failures > 0 {
             1
         } else {
             config.max_connecting.max(1)
         };
-        needed
-            .saturating_sub(live + self.connecting)
-            .min(room)
-            .min(limit.saturating_sub(self.connecting))
+        let wanted = |size: u32| {
+            let needed = (active + waiting)
+                .max(active + config.min_idle)
+                .max(warm)
+                .min(size);
+            let room = size.saturating_sub(self.open + self.connecting);
+            needed
+                .saturating_sub(live + self.connecting)
+                .min(room)
+                .min(limit.saturating_sub(self.connecting))
+        };
+        let n = wanted(config.max_size);
+        match self.capacity.cap(now, config) {
+            Some(cap) => {
+                let capped = wanted(cap);
+                (capped, capped < n)
+            }
+            None => (n, false),
+        }
     }
 
     /// The error a new acquirer gets at once while connects fail and nothing can come back

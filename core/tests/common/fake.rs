@@ -52,6 +52,9 @@ pub struct Fake {
     pub closed_ids: Mutex<Vec<u64>>,
     /// Called inside connect / is_alive / validate / reset / close.
     pub hook: Mutex<Option<Hook>>,
+    /// A fake server's `max_connections` over `live` (every manager sharing this `Fake`):
+    /// a connect past it is refused with 1040, and `free_slots` reports the room. None: no limit.
+    pub server_limit: Mutex<Option<usize>>,
 }
 
 impl Fake {
@@ -114,6 +117,17 @@ impl ManageConnection for FakeManager {
             std::thread::sleep(delay);
         }
         f.connecting.fetch_sub(1, SeqCst);
+        if let Some(limit) = *f.server_limit.lock() {
+            if f.live.load(SeqCst) >= limit {
+                f.connect_errors.fetch_add(1, SeqCst);
+                return Err(Error::server(
+                    ErrorKind::Connect,
+                    1040,
+                    "08004",
+                    "fake server: Too many connections",
+                ));
+            }
+        }
         let failing = f
             .fail_connects
             .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
@@ -136,6 +150,15 @@ impl ManageConnection for FakeManager {
             dirty: false,
             fake: f.clone(),
         })
+    }
+
+    fn is_capacity_refusal(&self, error: &Error) -> bool {
+        error.server_errno() == 1040
+    }
+
+    fn free_slots(&self, _conn: &mut FakeConn) -> Result<Option<u32>> {
+        let limit = *self.fake.server_limit.lock();
+        Ok(limit.map(|l| l.saturating_sub(self.fake.live.load(SeqCst)) as u32))
     }
 
     fn validate(&self, conn: &mut FakeConn) -> Result<()> {
