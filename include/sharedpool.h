@@ -365,6 +365,12 @@ typedef struct sp_stats {
    * (ABI 1.0 extension) L = lambda x W: connections demand keeps busy on average.
    */
   double demand;
+  /**
+   * (ABI 1.2 extension) The bound on connections now: `max_size`, or less while the server
+   * is full (it refused a connection for capacity) or growing would leave it fewer than
+   * `server_headroom` free slots.
+   */
+  uint32_t capacity_cap;
 } sp_stats;
 
 /**

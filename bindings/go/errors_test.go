@@ -169,7 +169,7 @@ func TestTypedOptionHelpers(t *testing.T) {
 		sharedpool.WithIdleTimeout(time.Minute), sharedpool.WithMaxLifetime(10*time.Minute),
 		sharedpool.WithMaxUses(1000), sharedpool.WithMaxConnecting(2),
 		sharedpool.WithValidationIdle(500*time.Millisecond), sharedpool.WithAdaptive(true),
-		sharedpool.WithHeadroom(1.5), sharedpool.WithLeakDetection(time.Minute),
+		sharedpool.WithHeadroom(1.5), sharedpool.WithLeakDetection(time.Minute), sharedpool.WithServerHeadroom(3),
 		sharedpool.WithLinger(0), sharedpool.WithInitSQL("SET @typed = 1"),
 		sharedpool.WithConnectTimeout(5*time.Second), sharedpool.WithReadTimeout(30*time.Second),
 		sharedpool.WithWriteTimeout(30*time.Second), sharedpool.WithCharset("utf8mb4"),

@@ -85,6 +85,10 @@ func WithReadTimeout(d time.Duration) Option { return WithOption("read_timeout_m
 // WithWriteTimeout sets write_timeout_ms (rounded up to whole seconds by the client library).
 func WithWriteTimeout(d time.Duration) Option { return WithOption("write_timeout_ms", ms(d)) }
 
+// WithServerHeadroom sets server_headroom: server connection slots left free for others; the
+// pool does not grow above min_idle when a new connection would leave fewer (0 = off).
+func WithServerHeadroom(n int) Option { return WithOption("server_headroom", strconv.Itoa(n)) }
+
 // WithStatementTimeout sets statement_timeout_ms: a statement still running after d is stopped
 // on the server (KILL QUERY) and fails with ErrTimeout; its connection is discarded.
 func WithStatementTimeout(d time.Duration) Option {

@@ -27,6 +27,7 @@ type Stats struct {
 	Waiting         int `abi:"waiting"`          // acquires waiting for a connection
 	Connecting      int `abi:"connecting"`       // connections being opened right now (counted in Total)
 	RecommendedSize int `abi:"recommended_size"` // the size measured demand asks for: ceil(L x headroom), in bounds
+	CapacityCap     int `abi:"capacity_cap"`     // the bound now: MaxSize, or less while the server is full or at server_headroom
 
 	AcquiresTotal      uint64 `abi:"acquires_total"`       // successful acquires
 	TimeoutsTotal      uint64 `abi:"timeouts_total"`       // acquires that timed out
@@ -67,6 +68,7 @@ func (p *Pool) Stats() Stats {
 		Waiting:            int(s.waiting),
 		Connecting:         int(s.connecting),
 		RecommendedSize:    int(s.recommended_size),
+		CapacityCap:        int(s.capacity_cap),
 		AcquiresTotal:      uint64(s.acquires_total),
 		TimeoutsTotal:      uint64(s.timeouts_total),
 		CreatedTotal:       uint64(s.created_total),

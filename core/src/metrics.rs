@@ -174,6 +174,12 @@ const METRICS: &[Metric] = &[
         "ceil(L * headroom) clamped to [min_idle, max_size].",
         |s| s.recommended_size
     ),
+    m!(
+        "sharedpool_capacity_cap",
+        Gauge,
+        "The bound on connections now: max_size, or less while the server is full or at server_headroom.",
+        |s| s.capacity_cap
+    ),
 ];
 
 /// Closed connections by reason: `(reason label, value)`.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::fake::FakeManager;
-use common::{config, eventually, events_for};
+use common::{config, events_for, eventually};
 use sharedpool::events::Event;
 use sharedpool::{Acquire, ErrorKind, Pool, PoolConfig};
 
@@ -36,7 +36,10 @@ fn load(pool: &Pool<FakeManager>, threads: usize, run: Duration) -> (u64, Vec<St
             })
         })
         .collect();
-    let errors = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    let errors = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
     (done.load(SeqCst), errors)
 }
 
@@ -90,7 +93,11 @@ fn a_pool_with_nothing_live_at_a_full_server_waits_its_timeout_and_gets_1040() {
             ..Default::default()
         })
         .unwrap_err();
-    assert!(t.elapsed() >= Duration::from_millis(400), "no fail-fast: {:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(400),
+        "no fail-fast: {:?}",
+        t.elapsed()
+    );
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     assert_eq!(e.server_errno(), 1040, "{e}");
     assert!(e.message().contains("server at capacity"), "{e}");
@@ -113,7 +120,10 @@ fn headroom_keeps_slots_free_against_a_second_pool() {
     assert!(eventually(Duration::from_secs(2), || first.stats().total == 8));
     let (_, errors) = load(&second, 8, Duration::from_millis(800));
     let (_, first_errors) = a.join().unwrap();
-    assert!(errors.is_empty() && first_errors.is_empty(), "{errors:?} {first_errors:?}");
+    assert!(
+        errors.is_empty() && first_errors.is_empty(),
+        "{errors:?} {first_errors:?}"
+    );
     let (f, s) = (first.stats(), second.stats());
     assert_eq!(f.total, 8, "12 - headroom 4: {f:?}");
     // 7 once the second pool's connection shows in a reading: the pool stops growing, it

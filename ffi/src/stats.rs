@@ -56,6 +56,10 @@ pub struct sp_stats {
     pub hold_time_avg: f64,
     /// (ABI 1.0 extension) L = lambda x W: connections demand keeps busy on average.
     pub demand: f64,
+    /// (ABI 1.2 extension) The bound on connections now: `max_size`, or less while the server
+    /// is full (it refused a connection for capacity) or growing would leave it fewer than
+    /// `server_headroom` free slots.
+    pub capacity_cap: u32,
 }
 
 impl From<&Stats> for sp_stats {
@@ -84,6 +88,7 @@ impl From<&Stats> for sp_stats {
             arrival_rate: s.arrival_rate,
             hold_time_avg: s.hold_time_avg,
             demand: s.demand,
+            capacity_cap: s.capacity_cap,
         }
     }
 }
@@ -134,7 +139,12 @@ pub(crate) unsafe fn write(src: &sp_stats, out: *mut sp_stats, size: u32) -> boo
         arrival_rate,
         hold_time_avg,
         demand,
+        capacity_cap,
     );
+    if size >= size_of::<sp_stats>() {
+        // Every field fits: the caller's whole struct, trailing padding included.
+        filled = size_of::<sp_stats>();
+    }
     // SAFETY: `size` >= 4, so the leading `size` field is writable.
     unsafe { addr_of_mut!((*out).size).write_unaligned(filled as u32) };
     true

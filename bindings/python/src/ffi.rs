@@ -111,6 +111,7 @@ pub struct sp_stats {
     pub arrival_rate: f64,
     pub hold_time_avg: f64,
     pub demand: f64,
+    pub capacity_cap: u32,
 }
 
 /// Polled by a thread waiting for a connection; `true` cancels the wait.

@@ -222,6 +222,7 @@ impl Pool {
             ("waiting", s.waiting),
             ("connecting", s.connecting),
             ("recommended_size", s.recommended_size),
+            ("capacity_cap", s.capacity_cap),
         ] {
             d.set_item(k, v)?;
         }

@@ -96,6 +96,7 @@ def test_parse_event_texts() -> None:
     assert _log.parse("pool a@h:1/d#x: closed") == ("a@h:1/d#x", "pool_closed")
     assert _log.parse("pool a@h:1/d: connect failed: refused") == ("a@h:1/d", "connect_failed")
     assert _log.parse("pool p: timed out after 5 ms waiting") == ("p", "acquire_timeout")
+    assert _log.parse("pool p#f: server near capacity: pool capped at 3") == ("p#f", "server_near_capacity")
     assert _log.parse("pool p#a: b: connection held by j for 9 ms, possible leak") == (
         "p#a: b",
         "leak_suspected",

@@ -86,6 +86,9 @@ mod tests {
             Some((1040, "08004", "Too many connections"))
         );
         assert_eq!(unwrap_pre_tls(2003, wrapped), None);
-        assert_eq!(unwrap_pre_tls(2002, "Can't connect to server on '127.0.0.1'"), None);
+        assert_eq!(
+            unwrap_pre_tls(2002, "Can't connect to server on '127.0.0.1'"),
+            None
+        );
     }
 }

@@ -112,9 +112,9 @@ impl Capacity {
     /// Is a new reading due at `now` (headroom on, none for [`READ_EVERY`])?
     pub fn reading_due(&self, now: Instant, config: &PoolConfig) -> bool {
         config.server_headroom > 0
-            && self
-                .reading
-                .is_none_or(|(_, at, _)| now.saturating_duration_since(at) >= READ_EVERY)
+            && self.reading.map_or(true, |(_, at, _)| {
+                now.saturating_duration_since(at) >= READ_EVERY
+            })
     }
 
     /// Records a reading of `free` slots taken at `now` while the pool had `open` connections.
@@ -153,7 +153,12 @@ mod tests {
     }
 
     fn refusal() -> Error {
-        Error::server(crate::ErrorKind::Connect, 1040, "08004", "Too many connections")
+        Error::server(
+            crate::ErrorKind::Connect,
+            1040,
+            "08004",
+            "Too many connections",
+        )
     }
 
     #[test]
@@ -179,11 +184,17 @@ mod tests {
         let now = Instant::now();
         let mut c = Capacity::default();
         let cfg = config(10, 0, 0);
-        assert!(c.refused(now, 4, refusal()), "the first refusal begins an episode");
+        assert!(
+            c.refused(now, 4, refusal()),
+            "the first refusal begins an episode"
+        );
         assert_eq!(c.cap(now, &cfg), Some(4));
         let first = c.refused_until().unwrap() - now;
         assert!(c.cap(now + Duration::from_secs(6), &cfg).is_none(), "lifts");
-        assert!(!c.refused(now, 4, refusal()), "same episode: no second event");
+        assert!(
+            !c.refused(now, 4, refusal()),
+            "same episode: no second event"
+        );
         let second = c.refused_until().unwrap() - now;
         assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
         for _ in 0..10 {
@@ -195,9 +206,15 @@ mod tests {
         c.connected();
         assert!(c.refusal.is_none());
         assert!(!c.holding_back(false, now + EPISODE_QUIET / 2));
-        assert!(!c.holding_back(true, now + EPISODE_QUIET / 2), "still the same episode");
+        assert!(
+            !c.holding_back(true, now + EPISODE_QUIET / 2),
+            "still the same episode"
+        );
         let later = now + EPISODE_QUIET / 2 + EPISODE_QUIET;
-        assert!(!c.holding_back(false, later), "quiet long enough: the episode ends");
+        assert!(
+            !c.holding_back(false, later),
+            "quiet long enough: the episode ends"
+        );
         assert!(c.holding_back(true, later), "and a new one begins");
         assert!(!c.holding_back(true, later));
     }

@@ -118,11 +118,17 @@ impl<M: ManageConnection> Shared<M> {
             Ok(Ok(Some(free))) => free,
             Ok(Ok(None)) => return,
             Ok(Err(e)) => {
-                log::debug!("sharedpool: pool {}: reading the server's capacity: {e}", self.name);
+                log::debug!(
+                    "sharedpool: pool {}: reading the server's capacity: {e}",
+                    self.name
+                );
                 return;
             }
             Err(_) => {
-                log::error!("sharedpool: pool {}: the connection manager panicked in free_slots", self.name);
+                log::error!(
+                    "sharedpool: pool {}: the connection manager panicked in free_slots",
+                    self.name
+                );
                 return;
             }
         };

@@ -1,10 +1,10 @@
-"""Pool events (acquire timeouts, connect failures, suspected leaks, closed pools) as records
-of ``logging.getLogger("sharedpool")``.
+"""Pool events (acquire timeouts, connect failures, suspected leaks, a server near capacity,
+closed pools) as records of ``logging.getLogger("sharedpool")``.
 
 The library calls :func:`emit` on its own threads (through ``sp_set_log_callback``), never during
 interpreter exit (events are dropped then). Each record has the extra fields ``pool`` (the pool's
 label, without password) and ``event`` (``acquire_timeout``, ``connect_failed``,
-``leak_suspected``, ``pool_closed``, or ``other``).
+``leak_suspected``, ``server_near_capacity``, ``pool_closed``, or ``other``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ _MARKERS = (
     (": timed out after ", "acquire_timeout"),
     (": connect failed: ", "connect_failed"),
     (": connection held by ", "leak_suspected"),
+    (": server near capacity: ", "server_near_capacity"),
 )
 
 

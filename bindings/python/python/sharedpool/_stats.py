@@ -30,3 +30,4 @@ class Stats(TypedDict):
     arrival_rate: float  # measured acquire rate (lambda), per second
     hold_time_avg: float  # measured hold time (W), seconds
     demand: float  # L = lambda x W: connections demand keeps busy on average
+    capacity_cap: int  # the bound now: max_size, or less while the server is full / at server_headroom
