@@ -193,7 +193,9 @@ typedef struct sp_result sp_result;
  * `SP_ERR_INVALID_ARGUMENT`) until the rows reach their end or are freed. Freeing before the
  * end reads a short remainder (a few thousand rows, 256 KiB, 2 ms at most) or else gives the
  * connection up: it is closed when released, and a later statement on it gets
- * `SP_ERR_CONNECTION_LOST`. Checked against a table of live handles like `sp_conn`: a freed
+ * `SP_ERR_CONNECTION_LOST`. The pool's `statement_timeout_ms` covers the whole stream, from
+ * the call until the rows end or are freed (a per-call deadline and cancel token with
+ * `sp_conn_query_stream_ex`). Checked against a table of live handles like `sp_conn`: a freed
  * `sp_rows` gives `SP_ERR_INVALID_ARGUMENT`, never undefined behaviour. Use from one thread
  * at a time.
  */
@@ -372,8 +374,9 @@ typedef struct sp_stats {
 } sp_stats;
 
 /**
- * How one `sp_conn_query_ex` runs. The caller sets `size = sizeof(sp_query_options)`; fields
- * are only appended, and fields beyond `size` take their defaults.
+ * How one `sp_conn_query_ex` (or `sp_conn_query_stream_ex`, `sp_pool_query_stream_ex`) runs.
+ * The caller sets `size = sizeof(sp_query_options)`; fields are only appended, and fields
+ * beyond `size` take their defaults.
  */
 typedef struct sp_query_options {
   /**
@@ -386,7 +389,8 @@ typedef struct sp_query_options {
    */
   int64_t timeout_ms;
   /**
-   * Ends the running statement when triggered (nullable; borrowed for the call).
+   * Ends the running statement when triggered (nullable; borrowed for the call; for the
+   * streaming calls, watched until the rows end or are freed).
    */
   const struct sp_cancel *cancel;
 } sp_query_options;
@@ -686,10 +690,47 @@ enum sp_code sp_pool_query_stream(struct sp_pool *p,
                                   struct sp_error **err);
 
 /**
+ * `sp_conn_query_stream` with a deadline and a cancel token (`o`: NULL for the defaults, see
+ * `sp_query_options`) that hold while the rows stream, from the call until the rows end or
+ * are freed: when `o->timeout_ms` passes or `o->cancel` is triggered before then, the pool
+ * stops the statement on the server (`KILL QUERY` over its control connection; the socket is
+ * shut down if the statement does not end within 500 ms), the next `sp_rows_next` fails with
+ * `SP_ERR_TIMEOUT` or `SP_ERR_CANCELLED` (also for rows the client library had already read),
+ * and the connection is discarded at release. The pool's `statement_timeout_ms` covers the
+ * whole stream too (whichever comes first), also without this call. The library keeps its
+ * own reference to the token until the rows end or are freed: freeing the `sp_cancel` while
+ * the rows are open is safe (it can then no longer be triggered). A token triggered before
+ * the call sends nothing (`SP_ERR_CANCELLED`, the connection stays usable). ABI 1.2.
+ */
+enum sp_code sp_conn_query_stream_ex(struct sp_conn *c,
+                                     const char *sql,
+                                     const struct sp_param *params,
+                                     size_t n,
+                                     const struct sp_query_options *o,
+                                     struct sp_rows **rows,
+                                     struct sp_error **err);
+
+/**
+ * `sp_pool_query_stream` with `sp_conn_query_stream_ex`'s deadline and cancel token: they
+ * also end the wait for a connection (the wait lasts at most the pool's
+ * `acquire_timeout_ms` or until the deadline, whichever comes first; a triggered token fails
+ * it with `SP_ERR_CANCELLED`). The deadline counts from the call, wait included. ABI 1.2.
+ */
+enum sp_code sp_pool_query_stream_ex(struct sp_pool *p,
+                                     const char *sql,
+                                     const struct sp_param *params,
+                                     size_t n,
+                                     const struct sp_query_options *o,
+                                     struct sp_rows **rows,
+                                     struct sp_error **err);
+
+/**
  * Moves to the next row. `SP_ROWS_ROW`: its cells are readable until the next call on
  * `rows`; `SP_ROWS_END`: no more rows, the connection is free; `SP_ROWS_ERROR` with the error
- * in `*err`: one met mid-stream (`SP_ERR_SERVER`, `SP_ERR_CONNECTION_LOST`, ...; the stream
- * is over) or misuse (`SP_ERR_INVALID_ARGUMENT`: a NULL or freed `rows`, a call after the
+ * in `*err`: one met mid-stream (`SP_ERR_SERVER`, `SP_ERR_CONNECTION_LOST`, ...;
+ * `SP_ERR_TIMEOUT` / `SP_ERR_CANCELLED` once the stream's deadline, the pool's
+ * `statement_timeout_ms` or its cancel token stopped it, see `sp_conn_query_stream_ex`; the
+ * stream is over) or misuse (`SP_ERR_INVALID_ARGUMENT`: a NULL or freed `rows`, a call after the
  * end or after an error, the connection released while the rows were open).
  */
 enum sp_rows_status sp_rows_next(struct sp_rows *rows, struct sp_error **err);

@@ -17,43 +17,83 @@ import (
 // (errors.Is(err, context.DeadlineExceeded) / context.Canceled) and its code follows it.
 // A ctx that has ended already gives ctxError(ctx.Err(), what) without calling do.
 func withContext(ctx context.Context, what string, do func(timeoutMs int64, cancel *C.sp_cancel) error) error {
+	w, err := watchContext(ctx, what)
+	if err != nil {
+		return err
+	}
+	err = do(w.timeoutMs, w.cancel)
+	w.end()
+	return w.wrap(err)
+}
+
+// ctxWatch ties a call, or rows that stream after it, to a context: the time left when it
+// started and a cancel token triggered when ctx ends, until end.
+type ctxWatch struct {
+	ctx         context.Context
+	deadline    time.Time
+	hasDeadline bool
+	timeoutMs   int64        // -1: no deadline
+	cancel      *C.sp_cancel // nil when ctx can never end
+	stop        func() bool
+	fired       chan struct{}
+}
+
+// watchContext starts watching ctx; a ctx that has ended already gives ctxError(ctx.Err(),
+// what). Call end when the call (or the rows) no longer need the token.
+func watchContext(ctx context.Context, what string) (*ctxWatch, error) {
 	if err := ctx.Err(); err != nil {
-		return ctxError(err, what)
+		return nil, ctxError(err, what)
 	}
-	timeoutMs := int64(-1)
-	deadline, hasDeadline := ctx.Deadline()
-	if hasDeadline {
-		left := time.Until(deadline)
+	w := &ctxWatch{ctx: ctx, timeoutMs: -1}
+	w.deadline, w.hasDeadline = ctx.Deadline()
+	if w.hasDeadline {
+		left := time.Until(w.deadline)
 		if left <= 0 {
-			return ctxError(context.DeadlineExceeded, what)
+			return nil, ctxError(context.DeadlineExceeded, what)
 		}
-		timeoutMs = int64(math.Ceil(float64(left) / float64(time.Millisecond)))
+		w.timeoutMs = int64(math.Ceil(float64(left) / float64(time.Millisecond)))
 	}
-	var err error
 	if ctx.Done() == nil {
-		// Never cancelled: no cancel object, no goroutine.
-		err = do(timeoutMs, nil)
-	} else {
-		cancel := C.sp_cancel_new()
-		if cancel == nil {
-			return &Error{Code: CodeInternal, Message: "sp_cancel_new failed"}
-		}
-		fired := make(chan struct{})
-		stop := context.AfterFunc(ctx, func() {
-			C.sp_cancel_trigger(cancel)
-			close(fired)
-		})
-		err = do(timeoutMs, cancel)
-		if !stop() {
-			<-fired // the trigger may still be running: wait before freeing what it uses
-		}
-		C.sp_cancel_free(cancel)
+		return w, nil // never cancelled: no cancel object, no goroutine
 	}
+	w.cancel = C.sp_cancel_new()
+	if w.cancel == nil {
+		return nil, &Error{Code: CodeInternal, Message: "sp_cancel_new failed"}
+	}
+	cancel := w.cancel
+	w.fired = make(chan struct{})
+	fired := w.fired
+	w.stop = context.AfterFunc(ctx, func() {
+		C.sp_cancel_trigger(cancel)
+		close(fired)
+	})
+	return w, nil
+}
+
+// watched: a deadline or a token for the library to watch.
+func (w *ctxWatch) watched() bool { return w.timeoutMs >= 0 || w.cancel != nil }
+
+// end stops triggering the token and frees it (the library keeps its own reference while a
+// statement or rows use it). Idempotent.
+func (w *ctxWatch) end() {
+	if w.cancel == nil {
+		return
+	}
+	if !w.stop() {
+		<-w.fired // the trigger may still be running: wait before freeing what it uses
+	}
+	C.sp_cancel_free(w.cancel)
+	w.cancel = nil
+}
+
+// wrap makes a timeout or cancel error of the watched call wrap ctx's error once ctx ended,
+// its code following ctx's.
+func (w *ctxWatch) wrap(err error) error {
 	if err == nil {
 		return nil
 	}
-	ctxErr := ctx.Err()
-	if ctxErr == nil && hasDeadline && !time.Now().Before(deadline) {
+	ctxErr := w.ctx.Err()
+	if ctxErr == nil && w.hasDeadline && !time.Now().Before(w.deadline) {
 		ctxErr = context.DeadlineExceeded // the library's timer beat the context's
 	}
 	if e, ok := err.(*Error); ok && ctxErr != nil && (e.Code == CodeCancelled || e.Code == CodeTimeout) {

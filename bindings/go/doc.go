@@ -31,7 +31,9 @@
 // context.DeadlineExceeded. It also bounds a statement that runs: when the context ends
 // while the server works on it, the pool stops it there (KILL QUERY over a control
 // connection, or by shutting the socket down when the server does not answer), the call
-// returns an error matching ctx's, and that connection is discarded.
+// returns an error matching ctx's, and that connection is discarded. For Query's streamed
+// Rows the context holds until the rows end or are closed (as with go-sql-driver): when it
+// ends first, Next returns false and Rows.Err matches ctx's error.
 //
 // # Errors
 //

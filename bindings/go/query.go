@@ -23,8 +23,11 @@ import (
 // Query runs one statement on a connection checked out for it and streams its rows (see
 // Rows); the connection goes back to the pool when the rows end or are closed. Args bind to
 // `?` placeholders: ints, uints, floats, bool, string, []byte, time.Time, nil and
-// driver.Valuer. ctx bounds the wait for a connection; a streaming statement is not yet
-// stopped by ctx (QueryRow and Exec are: their statement is killed when ctx ends).
+// driver.Valuer. ctx bounds the wait for a connection and the statement for as long as its
+// rows are open: when ctx ends before the rows end or are closed, the pool stops the
+// statement on the server (KILL QUERY), Next returns false and Err returns an error matching
+// ctx's (errors.Is(err, context.DeadlineExceeded) / context.Canceled); the connection is then
+// discarded.
 func (p *Pool) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -38,12 +41,12 @@ func (p *Pool) Query(ctx context.Context, query string, args ...any) (*Rows, err
 		if err != nil {
 			return nil, err
 		}
-		rows, err := c.stream(query, args)
+		rows, err := c.streamContext(ctx, query, args, c)
 		if err != nil {
 			c.Release()
 			return nil, err
 		}
-		return newRows(rows, c), nil
+		return rows, nil
 	}
 	h, err := p.enter()
 	if err != nil {
@@ -56,7 +59,7 @@ func (p *Pool) Query(ctx context.Context, query string, args ...any) (*Rows, err
 	if err != nil {
 		return nil, err
 	}
-	return newRows(rows, nil), nil
+	return newRows(rows, nil, nil), nil
 }
 
 // QueryRow runs Query and keeps its first row; errors are deferred to Row.Scan.
@@ -78,18 +81,13 @@ func (p *Pool) Exec(ctx context.Context, query string, args ...any) (sql.Result,
 }
 
 // Query runs one statement on c and streams its rows (see Rows): until they end or are
-// closed, c is busy and another statement on it fails.
+// closed, c is busy and another statement on it fails. ctx holds while the rows are open, as
+// for Pool.Query; when it ends first, c is discarded at Release.
 func (c *Conn) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
-	if ctx != nil {
-		if err := ctx.Err(); err != nil {
-			return nil, ctxError(err, "the statement was sent")
-		}
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	rows, err := c.stream(query, args)
-	if err != nil {
-		return nil, err
-	}
-	return newRows(rows, nil), nil
+	return c.streamContext(ctx, query, args, nil)
 }
 
 // QueryRow runs Query on c and keeps its first row; errors are deferred to Row.Scan.
@@ -167,15 +165,35 @@ func (c *Conn) exec(ctx context.Context, query string, args []any) (*C.sp_result
 	return res, err
 }
 
-func (c *Conn) stream(query string, args []any) (*C.sp_rows, error) {
-	h, err := c.lock()
+// streamContext starts a stream on c watched by ctx until its rows end or are closed;
+// release (may be nil) is given back when they close.
+func (c *Conn) streamContext(ctx context.Context, query string, args []any, release *Conn) (*Rows, error) {
+	w, err := watchContext(ctx, "the statement was sent")
 	if err != nil {
 		return nil, err
 	}
+	h, err := c.lock()
+	if err != nil {
+		w.end()
+		return nil, err
+	}
 	defer c.mu.Unlock()
-	return streamCall(query, args, func(q *C.char, ps *C.sp_param, n C.size_t, out **C.sp_rows, e **C.sp_error) bool {
-		return C.sp_conn_query_stream(h, q, ps, n, out, e) == C.SP_OK
+	rows, err := streamCall(query, args, func(q *C.char, ps *C.sp_param, n C.size_t, out **C.sp_rows, e **C.sp_error) bool {
+		if !w.watched() {
+			return C.sp_conn_query_stream(h, q, ps, n, out, e) == C.SP_OK
+		}
+		o := C.sp_query_options{timeout_ms: C.int64_t(max(w.timeoutMs, 0)), cancel: w.cancel}
+		o.size = C.uint32_t(unsafe.Sizeof(o))
+		return C.sp_conn_query_stream_ex(h, q, ps, n, &o, out, e) == C.SP_OK
 	})
+	if err != nil {
+		w.end()
+		return nil, w.wrap(err)
+	}
+	if w.cancel == nil {
+		w = nil // a deadline alone is the library's to watch; nothing to end on Close
+	}
+	return newRows(rows, release, w), nil
 }
 
 // streamCall is call for the streaming functions, which return a code and the rows.

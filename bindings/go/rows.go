@@ -60,11 +60,12 @@ import (
 // with open Rows fails); Pool.Query's connection goes back to the pool then. Iterate with
 // Next and Scan, check Err, Close (Next closes at the end; Close mid-way reads a short
 // remainder or else gives the connection up, so it is cheap either way). Not safe for
-// concurrent use. ctx is not watched while rows stream (the socket read timeout bounds each
-// read).
+// concurrent use. The ctx of Query holds until the rows end or are closed: when it ends
+// first, the statement is stopped on the server and Err returns an error matching ctx's.
 type Rows struct {
 	rows    *C.sp_rows // nil once closed
 	release *Conn      // the connection Pool.Query acquired for these rows, released on Close
+	watch   *ctxWatch  // Query's ctx, while the rows are open (nil: nothing to end)
 	cols    []string
 	types   []uint32
 	flags   []uint32
@@ -79,12 +80,14 @@ type Rows struct {
 	lens  []C.size_t
 }
 
-// newRows wraps streamed rows; release (may be nil) is given back on Close.
-func newRows(rows *C.sp_rows, release *Conn) *Rows {
+// newRows wraps streamed rows; release (may be nil) is given back on Close, watch (may be nil)
+// ended then.
+func newRows(rows *C.sp_rows, release *Conn, watch *ctxWatch) *Rows {
 	n := int(C.sp_rows_column_count(rows))
 	r := &Rows{
 		rows:    rows,
 		release: release,
+		watch:   watch,
 		cols:    make([]string, n),
 		types:   make([]uint32, n),
 		flags:   make([]uint32, n),
@@ -133,6 +136,9 @@ func (r *Rows) advance() bool {
 	case C.SP_ROWS_END:
 	default:
 		r.err = takeError(cerr)
+		if r.watch != nil {
+			r.err = r.watch.wrap(r.err)
+		}
 	}
 	r.Close()
 	return false
@@ -211,6 +217,10 @@ func (r *Rows) Close() error {
 		C.sp_rows_free(r.rows)
 		r.rows = nil
 		r.freeCells()
+		if r.watch != nil {
+			r.watch.end()
+			r.watch = nil
+		}
 		if r.release != nil {
 			r.release.Release()
 			r.release = nil
@@ -231,6 +241,9 @@ func (r *Rows) finalize() {
 		C.sp_rows_free(r.rows)
 	}
 	r.freeCells()
+	if r.watch != nil {
+		r.watch.end()
+	}
 	if r.release != nil {
 		r.release.Release()
 	}

@@ -111,8 +111,9 @@ unsafe fn read_size<T>(name: &str, o: *const T) -> Result<usize> {
     Ok(size)
 }
 
-/// How one `sp_conn_query_ex` runs. The caller sets `size = sizeof(sp_query_options)`; fields
-/// are only appended, and fields beyond `size` take their defaults.
+/// How one `sp_conn_query_ex` (or `sp_conn_query_stream_ex`, `sp_pool_query_stream_ex`) runs.
+/// The caller sets `size = sizeof(sp_query_options)`; fields are only appended, and fields
+/// beyond `size` take their defaults.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct sp_query_options {
@@ -121,7 +122,8 @@ pub struct sp_query_options {
     /// The statement's deadline in milliseconds from the call; 0 or negative: none (the pool's
     /// `statement_timeout_ms` still applies, whichever comes first).
     pub timeout_ms: i64,
-    /// Ends the running statement when triggered (nullable; borrowed for the call).
+    /// Ends the running statement when triggered (nullable; borrowed for the call; for the
+    /// streaming calls, watched until the rows end or are freed).
     pub cancel: *const sp_cancel,
 }
 

@@ -198,6 +198,26 @@ pub(crate) fn acquire(
     live(name, p)?.pool.acquire()
 }
 
+/// A connection from the pool behind `p`, waiting at most its `acquire_timeout_ms` or until
+/// `deadline`, whichever comes first, and ended by `cancel`.
+pub(crate) fn acquire_until(
+    name: &str,
+    p: *const sp_pool,
+    deadline: Option<std::time::Instant>,
+    cancel: Option<&sharedpool::CancelToken>,
+) -> sharedpool::Result<sharedpool::MysqlPooled> {
+    let pool = live(name, p)?;
+    let wait = pool.pool.config().acquire_timeout;
+    let how = Acquire {
+        timeout: Some(deadline.map_or(wait, |d| {
+            wait.min(d.saturating_duration_since(std::time::Instant::now()))
+        })),
+        cancel,
+        ..Acquire::default()
+    };
+    pool.pool.acquire_with(&how)
+}
+
 /// Fills `*out` with the pool's state and counters. The caller sets `out->size` to
 /// `sizeof(sp_stats)`; only fields that fit in that size are written (an older caller gets the
 /// fields it knows), and `out->size` becomes the number of bytes filled. Returns `SP_OK`, or

@@ -2,11 +2,13 @@
 
 use std::ffi::{c_char, CString};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use sharedpool::mysql::StreamStats;
-use sharedpool::{Error, ErrorKind};
+use sharedpool::{CancelToken, Error, ErrorKind};
 
 use crate::boundary::{arg_str, call, call_code, infallible, invalid, out_ptr, text, Failure};
+use crate::cancel::{self, sp_query_options};
 use crate::code::sp_code;
 use crate::conn::{self, sp_conn};
 use crate::error::sp_error;
@@ -38,7 +40,9 @@ impl Failure for sp_rows_status {
 /// `SP_ERR_INVALID_ARGUMENT`) until the rows reach their end or are freed. Freeing before the
 /// end reads a short remainder (a few thousand rows, 256 KiB, 2 ms at most) or else gives the
 /// connection up: it is closed when released, and a later statement on it gets
-/// `SP_ERR_CONNECTION_LOST`. Checked against a table of live handles like `sp_conn`: a freed
+/// `SP_ERR_CONNECTION_LOST`. The pool's `statement_timeout_ms` covers the whole stream, from
+/// the call until the rows end or are freed (a per-call deadline and cancel token with
+/// `sp_conn_query_stream_ex`). Checked against a table of live handles like `sp_conn`: a freed
 /// `sp_rows` gives `SP_ERR_INVALID_ARGUMENT`, never undefined behaviour. Use from one thread
 /// at a time.
 pub struct sp_rows {
@@ -116,7 +120,9 @@ fn live(name: &str, r: *const sp_rows) -> sharedpool::Result<Arc<sp_rows>> {
     })
 }
 
-/// Starts the statement on `conn` and registers its rows.
+/// Starts the statement on `conn` (watched for `deadline` and `cancel` until its rows end or
+/// are freed) and registers its rows.
+#[allow(clippy::too_many_arguments)]
 fn start(
     name: &str,
     conn: Arc<sp_conn>,
@@ -124,6 +130,8 @@ fn start(
     sql: *const c_char,
     p: *const sp_param,
     n: usize,
+    deadline: Option<Instant>,
+    cancel: Option<&CancelToken>,
 ) -> sharedpool::Result<*mut sp_rows> {
     // SAFETY: `sql` is NULL or a NUL-terminated string (documented).
     let sql = unsafe { arg_str(name, "sql", sql) }?;
@@ -134,7 +142,7 @@ fn start(
         let c = guard
             .as_mut()
             .ok_or_else(|| invalid(name, "conn was released during the call"))?;
-        c.start_stream(sql, &params)?;
+        c.start_stream_until(sql, &params, deadline, cancel)?;
         let columns = c
             .stream_columns()
             .iter()
@@ -188,7 +196,7 @@ pub extern "C" fn sp_conn_query_stream(
     call_code(NAME, err, || {
         out_ptr(NAME, "rows", rows)?;
         let handle = conn::live_here(NAME, c)?;
-        let r = start(NAME, handle, false, sql, params, n)?;
+        let r = start(NAME, handle, false, sql, params, n, None, None)?;
         // SAFETY: `rows` is not NULL and points to writable storage (the caller's contract).
         unsafe { rows.write(r) };
         Ok(())
@@ -211,7 +219,89 @@ pub extern "C" fn sp_pool_query_stream(
     call_code(NAME, err, || {
         out_ptr(NAME, "rows", rows)?;
         let conn = Arc::new(conn::private(pool::acquire(NAME, p)?));
-        let r = start(NAME, conn, true, sql, params, n)?;
+        let r = start(NAME, conn, true, sql, params, n, None, None)?;
+        // SAFETY: `rows` is not NULL and points to writable storage (the caller's contract).
+        unsafe { rows.write(r) };
+        Ok(())
+    })
+}
+
+/// The deadline and token of a caller's `sp_query_options` (NULL: none).
+///
+/// # Safety
+/// `o` is NULL or points to `o->size` readable bytes; its `cancel` is NULL or a live token.
+unsafe fn query_options<'a>(
+    name: &str,
+    o: *const sp_query_options,
+) -> sharedpool::Result<(Option<Instant>, Option<&'a CancelToken>)> {
+    // SAFETY: the contract.
+    let f = unsafe { cancel::read_query(name, o) }?;
+    let deadline =
+        (f.timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(f.timeout_ms as u64));
+    // SAFETY: the contract.
+    let token = unsafe { f.cancel.as_ref() }.map(|t| &t.token);
+    Ok((deadline, token))
+}
+
+/// `sp_conn_query_stream` with a deadline and a cancel token (`o`: NULL for the defaults, see
+/// `sp_query_options`) that hold while the rows stream, from the call until the rows end or
+/// are freed: when `o->timeout_ms` passes or `o->cancel` is triggered before then, the pool
+/// stops the statement on the server (`KILL QUERY` over its control connection; the socket is
+/// shut down if the statement does not end within 500 ms), the next `sp_rows_next` fails with
+/// `SP_ERR_TIMEOUT` or `SP_ERR_CANCELLED` (also for rows the client library had already read),
+/// and the connection is discarded at release. The pool's `statement_timeout_ms` covers the
+/// whole stream too (whichever comes first), also without this call. The library keeps its
+/// own reference to the token until the rows end or are freed: freeing the `sp_cancel` while
+/// the rows are open is safe (it can then no longer be triggered). A token triggered before
+/// the call sends nothing (`SP_ERR_CANCELLED`, the connection stays usable). ABI 1.2.
+#[no_mangle]
+pub extern "C" fn sp_conn_query_stream_ex(
+    c: *mut sp_conn,
+    sql: *const c_char,
+    params: *const sp_param,
+    n: usize,
+    o: *const sp_query_options,
+    rows: *mut *mut sp_rows,
+    err: *mut *mut sp_error,
+) -> sp_code {
+    forward!(sp_conn_query_stream_ex(c, sql, params, n, o, rows, err));
+    const NAME: &str = "sp_conn_query_stream_ex";
+    call_code(NAME, err, || {
+        out_ptr(NAME, "rows", rows)?;
+        // SAFETY: `o` is NULL or readable for its `size`, its token live (documented).
+        let (deadline, token) = unsafe { query_options(NAME, o) }?;
+        let handle = conn::live_here(NAME, c)?;
+        let r = start(NAME, handle, false, sql, params, n, deadline, token)?;
+        // SAFETY: `rows` is not NULL and points to writable storage (the caller's contract).
+        unsafe { rows.write(r) };
+        Ok(())
+    })
+}
+
+/// `sp_pool_query_stream` with `sp_conn_query_stream_ex`'s deadline and cancel token: they
+/// also end the wait for a connection (the wait lasts at most the pool's
+/// `acquire_timeout_ms` or until the deadline, whichever comes first; a triggered token fails
+/// it with `SP_ERR_CANCELLED`). The deadline counts from the call, wait included. ABI 1.2.
+#[no_mangle]
+pub extern "C" fn sp_pool_query_stream_ex(
+    p: *mut pool::sp_pool,
+    sql: *const c_char,
+    params: *const sp_param,
+    n: usize,
+    o: *const sp_query_options,
+    rows: *mut *mut sp_rows,
+    err: *mut *mut sp_error,
+) -> sp_code {
+    forward!(sp_pool_query_stream_ex(p, sql, params, n, o, rows, err));
+    const NAME: &str = "sp_pool_query_stream_ex";
+    call_code(NAME, err, || {
+        out_ptr(NAME, "rows", rows)?;
+        // SAFETY: `o` is NULL or readable for its `size`, its token live (documented).
+        let (deadline, token) = unsafe { query_options(NAME, o) }?;
+        let conn = Arc::new(conn::private(pool::acquire_until(
+            NAME, p, deadline, token,
+        )?));
+        let r = start(NAME, conn, true, sql, params, n, deadline, token)?;
         // SAFETY: `rows` is not NULL and points to writable storage (the caller's contract).
         unsafe { rows.write(r) };
         Ok(())
@@ -220,8 +310,10 @@ pub extern "C" fn sp_pool_query_stream(
 
 /// Moves to the next row. `SP_ROWS_ROW`: its cells are readable until the next call on
 /// `rows`; `SP_ROWS_END`: no more rows, the connection is free; `SP_ROWS_ERROR` with the error
-/// in `*err`: one met mid-stream (`SP_ERR_SERVER`, `SP_ERR_CONNECTION_LOST`, ...; the stream
-/// is over) or misuse (`SP_ERR_INVALID_ARGUMENT`: a NULL or freed `rows`, a call after the
+/// in `*err`: one met mid-stream (`SP_ERR_SERVER`, `SP_ERR_CONNECTION_LOST`, ...;
+/// `SP_ERR_TIMEOUT` / `SP_ERR_CANCELLED` once the stream's deadline, the pool's
+/// `statement_timeout_ms` or its cancel token stopped it, see `sp_conn_query_stream_ex`; the
+/// stream is over) or misuse (`SP_ERR_INVALID_ARGUMENT`: a NULL or freed `rows`, a call after the
 /// end or after an error, the connection released while the rows were open).
 #[no_mangle]
 pub extern "C" fn sp_rows_next(rows: *mut sp_rows, err: *mut *mut sp_error) -> sp_rows_status {

@@ -91,3 +91,18 @@ def test_millions_of_rows_in_bounded_memory(pool) -> None:
         assert n == total == cur.rowcount
     grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grew < 64 * 1024, f"peak RSS grew by {grew // 1024} MiB"
+
+
+def test_statement_timeout_stops_a_stream(open_pool) -> None:
+    pool = open_pool(max_size=1, statement_timeout_ms=300)
+    with pytest.raises(sharedpool.OperationalError) as info:
+        with pool.connection() as conn:
+            cur = conn.cursor(sharedpool.SSCursor)
+            # The last row comes after a server-side SLEEP(10): the timeout passes mid-stream.
+            cur.execute("SELECT seq, IF(seq = 20000, SLEEP(10), 0) FROM seq_1_to_20000")
+            assert cur.fetchone() == (1, 0)
+            for _ in cur:
+                pass
+    assert "statement_timeout_ms" in str(info.value), info.value
+    # The killed connection was discarded; the pool serves the next statement.
+    assert pool.query("SELECT 3") == [(3,)]

@@ -7,7 +7,7 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::deadline::{Ended, Killer, Why};
+use super::deadline::{Ended, Killer, Watched, Why};
 use super::dsn::{Address, Dsn};
 use super::error_map;
 use super::ffi::{self, opt, status, sys, track, MYSQL};
@@ -135,6 +135,9 @@ pub struct Connection {
     last_stream: StreamStats,
     /// Affected rows and insert id of the last streamed statement.
     stream_counts: (u64, u64),
+    /// The open stream's deadline and cancel watch, kept until its rows end or are closed
+    /// (see `super::stream`, "Deadlines and cancellation").
+    stream_watch: Option<Watched>,
     /// `statement_timeout_ms` (zero: none), enforced by the pool's killer once it has one.
     statement_timeout: Duration,
     killer: Option<Arc<Killer>>,
@@ -403,6 +406,7 @@ impl Connection {
             stream: None,
             last_stream: StreamStats::default(),
             stream_counts: (0, 0),
+            stream_watch: None,
             statement_timeout: options.pool.statement_timeout,
             killer: None,
         };
@@ -694,47 +698,72 @@ impl Connection {
         deadline: Option<Instant>,
         cancel: Option<&CancelToken>,
     ) -> Result<QueryResult> {
-        if cancel.is_some_and(CancelToken::is_cancelled) {
-            return Err(Error::new(
-                ErrorKind::Cancelled,
-                "statement cancelled by the caller before it was sent",
-            ));
-        }
-        let start = Instant::now();
-        let statement = (!self.statement_timeout.is_zero())
-            .then(|| (start + self.statement_timeout, Why::StatementTimeout));
-        let call = deadline.map(|at| (at, Why::CallDeadline));
-        let deadline = match (statement, call) {
-            (Some(s), Some(c)) => Some(if c.0 <= s.0 { c } else { s }),
-            (s, c) => s.or(c),
-        };
-        // Only a watched statement pays for the killer and the socket lookup.
-        let killer = (deadline.is_some() || cancel.is_some())
-            .then(|| self.killer.clone())
-            .flatten();
-        let watched = match (
-            &killer,
-            killer.as_ref().and_then(|_| ffi::socket(self.raw())),
-        ) {
-            (Some(k), Some(fd)) => Some(k.watch(self.connection_id(), fd, deadline, cancel)),
-            _ => None,
-        };
+        let watched = self.watch(deadline, cancel)?;
         let result = self.send(sql, params).and_then(|()| {
             let first = self.read_result();
             let more = self.drain_more_results();
             let r = first?;
             more.map(|()| r)
         });
-        let Some((why, ended)) = watched.and_then(|w| w.finish()) else {
+        let Some((why, ended)) = watched.and_then(Watched::finish) else {
             return result;
         };
-        // A late KILL QUERY could stop the next borrower's statement: never reuse it.
-        self.broken = true;
         // Reported even when the call returned rows or counts: a killed statement may end
         // without an error (an interrupted SLEEP returns 1), so its result cannot be trusted.
         // (One that finished just as the kill came is reported as stopped too, as every driver
         // does: what it changed is committed or rolled back as the server says.)
         drop(result);
+        Err(self.stopped(why, ended))
+    }
+
+    /// Starts watching the statement about to be sent for `deadline` (and the pool's
+    /// `statement_timeout_ms`, whichever comes first) and `cancel`. `None`: nothing to watch
+    /// (no deadline, no token, or a connection outside a pool). A token cancelled already is
+    /// an error before anything is sent, as is a busy or broken connection (checked first, so
+    /// a watch never names a statement that is not this one).
+    fn watch(
+        &self,
+        deadline: Option<Instant>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Option<Watched>> {
+        self.check_usable()?;
+        if cancel.is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::new(
+                ErrorKind::Cancelled,
+                "statement cancelled by the caller before it was sent",
+            ));
+        }
+        let statement_timeout = !self.statement_timeout.is_zero();
+        // Only a watched statement pays for the killer and the socket lookup.
+        if !statement_timeout && deadline.is_none() && cancel.is_none() {
+            return Ok(None);
+        }
+        let Some(killer) = self.killer.as_ref() else {
+            return Ok(None);
+        };
+        let Some(fd) = ffi::socket(self.raw()) else {
+            return Ok(None);
+        };
+        let start = Instant::now();
+        let statement =
+            statement_timeout.then(|| (start + self.statement_timeout, Why::StatementTimeout));
+        let call = deadline.map(|at| (at, Why::CallDeadline));
+        let deadline = match (statement, call) {
+            (Some(s), Some(c)) => Some(if c.0 <= s.0 { c } else { s }),
+            (s, c) => s.or(c),
+        };
+        Ok(Some(killer.watch(
+            self.connection_id(),
+            fd,
+            deadline,
+            cancel,
+        )))
+    }
+
+    /// The error of a statement its deadline or cancel ended; the connection is marked
+    /// broken: a late `KILL QUERY` could stop the next borrower's statement, never reuse it.
+    fn stopped(&mut self, why: Why, ended: Ended) -> Error {
+        self.broken = true;
         let how = match ended {
             Ended::Killed => "the server stopped it (KILL QUERY)".to_string(),
             Ended::ShutDown(why) => format!("its connection was shut down: {why}"),
@@ -756,7 +785,7 @@ impl Connection {
                 "statement cancelled by the caller".to_string(),
             ),
         };
-        Err(Error::new(kind, format!("{what} on {}; {how}", self.label)))
+        Error::new(kind, format!("{what} on {}; {how}", self.label))
     }
 
     /// Reads and drops the further results of a statement (CALL returns its status last).
@@ -842,9 +871,25 @@ impl Connection {
     }
 
     /// Runs `sql` and streams its rows (see [`super::stream`]): the connection stays busy
-    /// until the returned rows reach their end or are dropped.
+    /// until the returned rows reach their end or are dropped. The pool's
+    /// `statement_timeout_ms` applies to the whole stream.
     pub fn query_stream(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Rows<'_>> {
-        self.start_stream(sql, params)?;
+        self.query_stream_until(sql, params, None, None)
+    }
+
+    /// [`query_stream`](Self::query_stream) under a deadline and a cancel token, as
+    /// [`query_until`](Self::query_until), watched from the statement's start until its rows
+    /// end or are dropped: past `deadline` or on `cancel` the statement is stopped on the
+    /// server, the next [`Rows::next`] gives the `Timeout` or `Cancelled` error, and the
+    /// connection is discarded.
+    pub fn query_stream_until(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        deadline: Option<Instant>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Rows<'_>> {
+        self.start_stream_until(sql, params, deadline, cancel)?;
         Ok(Rows { conn: self })
     }
 
@@ -853,17 +898,73 @@ impl Connection {
     /// [`Connection::stream_close`]. A statement without a result set gives a stream of no
     /// columns that is already at its end.
     pub fn start_stream(&mut self, sql: &str, params: &[Param<'_>]) -> Result<()> {
-        self.send(sql, params)?;
+        self.start_stream_until(sql, params, None, None)
+    }
+
+    /// [`start_stream`](Self::start_stream) under a deadline and a cancel token (see
+    /// [`query_stream_until`](Self::query_stream_until)).
+    pub fn start_stream_until(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        deadline: Option<Instant>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<()> {
+        let watched = self.watch(deadline, cancel)?;
         self.last_stream = StreamStats::default();
-        match self.use_result() {
-            Ok(Some(s)) => {
+        let started = self
+            .send(sql, params)
+            .and_then(|()| match self.use_result() {
+                Ok(Some(s)) => Ok(Some(s)),
+                Ok(None) => self.drain_more_results().map(|()| None),
+                Err(e) => {
+                    let _ = self.drain_more_results();
+                    Err(e)
+                }
+            });
+        match (started, watched) {
+            (Ok(Some(s)), None) => {
                 self.stream = Some(s);
                 Ok(())
             }
-            Ok(None) => self.drain_more_results(),
-            Err(e) => {
-                let _ = self.drain_more_results();
-                Err(e)
+            (Ok(Some(s)), Some(w)) if !w.fired() => {
+                self.stream = Some(s);
+                self.stream_watch = Some(w);
+                Ok(())
+            }
+            (Ok(Some(s)), Some(w)) => {
+                // Stopped before its first row: the rows are not handed out.
+                self.stream = Some(s);
+                self.stream_watch = Some(w);
+                Err(self.stream_stopped())
+            }
+            (result, Some(w)) => match w.finish() {
+                Some((why, ended)) => Err(self.stopped(why, ended)),
+                None => result.map(drop),
+            },
+            (result, None) => result.map(drop),
+        }
+    }
+
+    /// Ends the open stream's watch (waiting for a kill in progress); `Some` when its
+    /// deadline or cancel stopped it. Call once the stream is done with the socket.
+    fn end_stream_watch(&mut self) -> Option<(Why, Ended)> {
+        self.stream_watch.take().and_then(Watched::finish)
+    }
+
+    /// The open stream was stopped by its deadline or cancel: its remainder is not read, the
+    /// connection is broken, and this is the error to report.
+    fn stream_stopped(&mut self) -> Error {
+        let stopped = self.end_stream_watch();
+        if let Some(s) = self.stream.take() {
+            self.abandon(s);
+        }
+        match stopped {
+            Some((why, ended)) => self.stopped(why, ended),
+            // Not reached: a fired watch is killing, and `finish` reports it.
+            None => {
+                self.broken = true;
+                Error::new(ErrorKind::Internal, "a stopped stream lost its reason")
             }
         }
     }
@@ -890,31 +991,46 @@ impl Connection {
 
     /// The next row of the open stream. `Ok(None)` at its end (or when none is open): the
     /// stream is then closed and the connection free. An error met mid-stream ends the
-    /// stream too (the connection is marked broken when the error is fatal).
+    /// stream too (the connection is marked broken when the error is fatal). Once the
+    /// stream's deadline passed or its cancel came, the `Timeout` or `Cancelled` error, even
+    /// for a row or an end read after the kill (what a killed statement sent cannot be
+    /// trusted, as in [`query_until`](Self::query_until)).
     pub fn stream_next(&mut self) -> Result<Option<Row<'_>>> {
         let Some(s) = self.stream.as_mut() else {
             return Ok(None);
         };
         ffi::ensure_thread();
-        if s.fetch().is_some() {
+        let got = s.fetch().is_some();
+        if self.stream_watch.as_ref().is_some_and(Watched::fired) {
+            return Err(self.stream_stopped());
+        }
+        if got {
             return Ok(self.stream.as_ref().and_then(Stream::current));
         }
         let s = self.stream.take().expect("the stream is open");
-        self.free_stream(s)?;
-        self.drain_more_results()?;
-        Ok(None)
+        let ended = self.free_stream(s).and_then(|()| self.drain_more_results());
+        if let Some((why, how)) = self.end_stream_watch() {
+            return Err(self.stopped(why, how));
+        }
+        ended.map(|()| None)
     }
 
     /// Ends the open stream before its end: a short remainder is read (the connection stays
     /// usable), a long one is not (the connection is marked broken); see [`super::stream`].
+    /// A stream stopped by its deadline or cancel (before or during the drain) is given up.
     pub fn stream_close(&mut self) -> CloseOutcome {
         let Some(mut s) = self.stream.take() else {
             return CloseOutcome::Idle;
         };
         ffi::ensure_thread();
+        if self.stream_watch.as_ref().is_some_and(Watched::fired) {
+            self.stream = Some(s);
+            drop(self.stream_stopped());
+            return CloseOutcome::Abandoned;
+        }
         let start = Instant::now();
         let before = s.stats();
-        loop {
+        let outcome = loop {
             let now = s.stats();
             let drained = now.rows - before.rows;
             // The clock is read every DRAIN_CLOCK_EVERY rows: a remainder shorter than that
@@ -925,20 +1041,26 @@ impl Connection {
                     && drained % DRAIN_CLOCK_EVERY == 0
                     && start.elapsed() >= DRAIN_TIME)
             {
-                break;
+                self.abandon(s);
+                break CloseOutcome::Abandoned;
             }
             if s.fetch().is_none() {
                 let rows = s.stats().rows - before.rows;
                 let ok = self.free_stream(s).and_then(|()| self.drain_more_results());
-                return if ok.is_err() && self.broken {
+                break if ok.is_err() && self.broken {
                     CloseOutcome::Abandoned
                 } else {
                     CloseOutcome::Drained { rows }
                 };
             }
+        };
+        // The drain ran under the watch (a remainder behind a server-side wait is still
+        // bounded by the deadline); a kill during it gives the connection up.
+        if self.end_stream_watch().is_some() {
+            self.broken = true;
+            return CloseOutcome::Abandoned;
         }
-        self.abandon(s);
-        CloseOutcome::Abandoned
+        outcome
     }
 
     /// Gives up a stream without reading its remainder: the connection is marked broken and
@@ -1102,6 +1224,8 @@ impl Drop for Connection {
         if let Some(s) = self.stream.take() {
             self.abandon(s);
         }
+        // A kill in progress uses the socket: wait for it before closing.
+        self.end_stream_watch();
         // SAFETY: the handle is valid and not used after this; mysql_close sends COM_QUIT
         // (the engine uses `forget` instead when no byte may be sent).
         unsafe { sys::mysql_close(self.raw()) };

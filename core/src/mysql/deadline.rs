@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::c_int;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Weak};
 use std::time::{Duration, Instant};
 
@@ -73,6 +74,9 @@ struct Running {
 struct Watch {
     connection_id: u64,
     fd: c_int,
+    /// Set when a kill starts (with `WatchState::killing`): read without the lock by a
+    /// stream on every row, so a stream past its deadline stops at once.
+    fired: AtomicBool,
     state: Lock<WatchState>,
     cv: Condvar,
 }
@@ -120,17 +124,20 @@ impl Killer {
     }
 
     /// Watches a statement on connection `connection_id` (socket `fd`) until `deadline` (for
-    /// reason `why`), and for `cancel`.
-    pub(crate) fn watch<'a>(
-        &'a self,
+    /// reason `why`), and for `cancel`, until [`Watched::finish`]. The guard owns what it
+    /// needs (the killer, a clone of the token), so a stream can keep it as long as its rows
+    /// are open; the socket must stay open until `finish` returns.
+    pub(crate) fn watch(
+        self: &Arc<Self>,
         connection_id: u64,
         fd: c_int,
         deadline: Option<(Instant, Why)>,
-        cancel: Option<&'a CancelToken>,
-    ) -> Watched<'a> {
+        cancel: Option<&CancelToken>,
+    ) -> Watched {
         let watch = Arc::new(Watch {
             connection_id,
             fd,
+            fired: AtomicBool::new(false),
             state: Lock::default(),
             cv: Condvar::new(),
         });
@@ -160,7 +167,7 @@ impl Killer {
                 }
             }));
             match id {
-                Some(id) => Some((token, id)),
+                Some(id) => Some((token.clone(), id)),
                 None => {
                     // Cancelled already: end it as soon as it starts.
                     self.start_kill(watch.clone(), Why::Cancelled);
@@ -169,7 +176,7 @@ impl Killer {
             }
         });
         Watched {
-            killer: self,
+            killer: self.clone(),
             key,
             watch,
             registered,
@@ -202,6 +209,7 @@ impl Killer {
             }
             st.killing = true;
             st.why = Some(why);
+            watch.fired.store(true, Ordering::Release);
         }
         let Some(me) = self.me.upgrade() else {
             return;
@@ -301,26 +309,40 @@ fn shut_down(watch: &Watch, why: String) {
     watch.state.lock().ended = Some(Ended::ShutDown(why));
 }
 
-/// A statement being watched; [`finish`](Watched::finish) when its call returns.
-pub(crate) struct Watched<'a> {
-    killer: &'a Killer,
+/// A statement being watched; [`finish`](Watched::finish) when its call returns (a stream:
+/// when its rows end or are closed). Dropping it without `finish` would leave the kill armed:
+/// every path that ends a statement calls `finish`.
+pub(crate) struct Watched {
+    killer: Arc<Killer>,
     key: Option<(Instant, u64)>,
     watch: Arc<Watch>,
-    registered: Option<(&'a CancelToken, u64)>,
+    registered: Option<(CancelToken, u64)>,
 }
 
-impl Watched<'_> {
+impl Watched {
+    /// Has the deadline passed or the cancel come (a kill started)? One atomic load.
+    pub fn fired(&self) -> bool {
+        self.watch.fired.load(Ordering::Acquire)
+    }
+
     /// The statement's call returned: why and how it was ended when its deadline passed or
     /// its cancel came (`None`: neither). Waits for a kill in progress, so the socket is not
     /// closed under it.
-    pub fn finish(self) -> Option<(Why, Ended)> {
-        if let Some((token, id)) = self.registered {
+    pub fn finish(mut self) -> Option<(Why, Ended)> {
+        self.end()
+    }
+
+    fn end(&mut self) -> Option<(Why, Ended)> {
+        if let Some((token, id)) = self.registered.take() {
             token.unregister(id);
         }
-        if let Some(key) = self.key {
+        if let Some(key) = self.key.take() {
             self.killer.running.lock().watches.remove(&key);
         }
         let mut st = self.watch.state.lock();
+        if st.statement_done {
+            return None; // ended already
+        }
         st.statement_done = true;
         if !st.killing {
             return None;
@@ -330,5 +352,13 @@ impl Watched<'_> {
             st = wait_until(&self.watch.cv, st, None);
         }
         Some((st.why?, st.ended.clone()?))
+    }
+}
+
+impl Drop for Watched {
+    /// A guard dropped without [`finish`](Watched::finish) (a panic, a forgotten path) still
+    /// disarms the kill and waits for one in progress, so no kill outlives its statement.
+    fn drop(&mut self) {
+        self.end();
     }
 }

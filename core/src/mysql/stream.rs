@@ -30,6 +30,32 @@
 //! discards it. Ending the statement with `KILL QUERY` over a control connection, which would
 //! let the connection be kept, is the "Statements that stop when the caller says so" issue's.
 //!
+//! # Deadlines and cancellation
+//!
+//! A stream is watched from its statement's start until its rows end or it is closed, as
+//! go-sql-driver's context watcher runs until `rows.Close()`: the pool's
+//! `statement_timeout_ms`, a per-call deadline and a cancel token
+//! ([`Connection::query_stream_until`](super::Connection::query_stream_until), the C ABI's
+//! `sp_conn_query_stream_ex`) end it with `KILL QUERY` as they end a buffered statement
+//! (`deadline.rs`). The watch guard (owning an `Arc` of the pool's killer and a clone of the
+//! token) lives in the connection beside the open stream, so no stream outlives its watch
+//! and the socket stays open while a kill uses it.
+//!
+//! `statement_timeout_ms` covers the whole stream, not the time to the first row: the
+//! buffered path's timeout covers reading every row too, database/sql's and go-sql-driver's
+//! `ctx` covers the whole `Rows` lifetime, and the server's own `max_statement_time` and
+//! PostgreSQL's `statement_timeout` count a statement until its last row is sent (a server
+//! blocked on a slow reader is still running it). The option bounds how long one statement
+//! holds a connection and a server thread; a long export runs on a pool without it (a
+//! per-call deadline only ever shortens it, whichever comes first).
+//!
+//! A kill may come while the caller is between rows: the server then stops at its next
+//! check or write, and if the statement has not ended within the grace period the socket is
+//! shut down. Either way, every [`Rows::next`] after the deadline or cancel (checked with one
+//! atomic load per row) returns the `Timeout` / `Cancelled` error, even for rows the client
+//! library had already buffered, and the connection is discarded. Closing such a stream
+//! reads nothing more.
+//!
 //! # The non-blocking path
 //!
 //! [`Stream`] only decodes: [`Stream::fetch`] takes the row the client library returned. The

@@ -137,7 +137,12 @@ class Connection:
     ) -> None:
         try:
             if exc_type is not None and self._in_transaction and not self._raw.closed:
-                self.rollback()
+                try:
+                    self.rollback()
+                except _sharedpool.Error:
+                    # The block's own error is the one to report: a connection that cannot
+                    # roll back (broken by a kill or a lost connection) is discarded on close.
+                    pass
         finally:
             if not self._raw.closed:
                 self.close()
