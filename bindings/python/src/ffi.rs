@@ -322,6 +322,28 @@ unsafe extern "C" {
     ) -> sp_code;
 }
 unsafe extern "C" {
+    pub fn sp_conn_query_stream_ex(
+        c: *mut sp_conn,
+        sql: *const ::core::ffi::c_char,
+        params: *const sp_param,
+        n: usize,
+        o: *const sp_query_options,
+        rows: *mut *mut sp_rows,
+        err: *mut *mut sp_error,
+    ) -> sp_code;
+}
+unsafe extern "C" {
+    pub fn sp_pool_query_stream_ex(
+        p: *mut sp_pool,
+        sql: *const ::core::ffi::c_char,
+        params: *const sp_param,
+        n: usize,
+        o: *const sp_query_options,
+        rows: *mut *mut sp_rows,
+        err: *mut *mut sp_error,
+    ) -> sp_code;
+}
+unsafe extern "C" {
     pub fn sp_rows_next(rows: *mut sp_rows, err: *mut *mut sp_error) -> sp_rows_status;
 }
 unsafe extern "C" {
