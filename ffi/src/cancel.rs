@@ -5,6 +5,7 @@
 use std::ffi::{c_char, c_void};
 use std::mem::{offset_of, size_of};
 use std::ptr::addr_of;
+use std::time::{Duration, Instant};
 
 use sharedpool::{CancelToken, Result};
 
@@ -153,6 +154,24 @@ pub(crate) unsafe fn read_query(name: &str, o: *const sp_query_options) -> Resul
         read_field!(o, sp_query_options, f, size, cancel);
     }
     Ok(f)
+}
+
+/// The deadline (from now) and token of a caller's `sp_query_options` (NULL: none).
+///
+/// # Safety
+/// `o` is NULL or points to `o->size` readable bytes; its `cancel` is NULL or a live token,
+/// which outlives `'a`.
+pub(crate) unsafe fn query_options<'a>(
+    name: &str,
+    o: *const sp_query_options,
+) -> Result<(Option<Instant>, Option<&'a CancelToken>)> {
+    // SAFETY: the contract.
+    let f = unsafe { read_query(name, o) }?;
+    let deadline =
+        (f.timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(f.timeout_ms as u64));
+    // SAFETY: the contract.
+    let token = unsafe { f.cancel.as_ref() }.map(|t| &t.token);
+    Ok((deadline, token))
 }
 
 /// A new, untriggered cancellation token (NULL only if out of memory). Thread-safe.

@@ -3,8 +3,6 @@
 use std::ffi::c_char;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
-use std::time::{Duration, Instant};
-
 use sharedpool::mysql::{Param, QueryResult};
 use sharedpool::{Error, ErrorKind, MysqlPooled};
 
@@ -177,12 +175,9 @@ pub extern "C" fn sp_conn_query_ex(
     forward!(sp_conn_query_ex(c, sql, params, n, o, err));
     const NAME: &str = "sp_conn_query_ex";
     call(NAME, err, || {
-        // SAFETY: `o` is NULL or points to `o->size` readable bytes (documented).
-        let f = unsafe { cancel::read_query(NAME, o) }?;
-        let deadline =
-            (f.timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(f.timeout_ms as u64));
-        // SAFETY: `cancel` is NULL or a live token, borrowed for this call (documented).
-        let token = unsafe { f.cancel.as_ref() }.map(|t| &t.token);
+        // SAFETY: `o` is NULL or points to `o->size` readable bytes; its token is NULL or live,
+        // borrowed for this call (documented).
+        let (deadline, token) = unsafe { cancel::query_options(NAME, o) }?;
         run(NAME, c, sql, params, n, |conn, sql, params| {
             conn.query_until(sql, params, deadline, token)
         })

@@ -190,14 +190,6 @@ pub extern "C" fn sp_pool_query(
     })
 }
 
-/// A connection from the pool behind `p` with its default acquire timeout.
-pub(crate) fn acquire(
-    name: &str,
-    p: *const sp_pool,
-) -> sharedpool::Result<sharedpool::MysqlPooled> {
-    live(name, p)?.pool.acquire()
-}
-
 /// A connection from the pool behind `p`, waiting at most its `acquire_timeout_ms` or until
 /// `deadline`, whichever comes first, and ended by `cancel`.
 pub(crate) fn acquire_until(

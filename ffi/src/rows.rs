@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, CString};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sharedpool::mysql::StreamStats;
 use sharedpool::{CancelToken, Error, ErrorKind};
@@ -192,15 +192,19 @@ pub extern "C" fn sp_conn_query_stream(
     err: *mut *mut sp_error,
 ) -> sp_code {
     forward!(sp_conn_query_stream(c, sql, params, n, rows, err));
-    const NAME: &str = "sp_conn_query_stream";
-    call_code(NAME, err, || {
-        out_ptr(NAME, "rows", rows)?;
-        let handle = conn::live_here(NAME, c)?;
-        let r = start(NAME, handle, false, sql, params, n, None, None)?;
-        // SAFETY: `rows` is not NULL and points to writable storage (the caller's contract).
-        unsafe { rows.write(r) };
-        Ok(())
-    })
+    // SAFETY: no options.
+    unsafe {
+        conn_stream(
+            "sp_conn_query_stream",
+            c,
+            sql,
+            params,
+            n,
+            std::ptr::null(),
+            rows,
+            err,
+        )
+    }
 }
 
 /// `sp_conn_query_stream` on a connection taken from `p` for these rows (waiting at most the
@@ -215,32 +219,19 @@ pub extern "C" fn sp_pool_query_stream(
     err: *mut *mut sp_error,
 ) -> sp_code {
     forward!(sp_pool_query_stream(p, sql, params, n, rows, err));
-    const NAME: &str = "sp_pool_query_stream";
-    call_code(NAME, err, || {
-        out_ptr(NAME, "rows", rows)?;
-        let conn = Arc::new(conn::private(pool::acquire(NAME, p)?));
-        let r = start(NAME, conn, true, sql, params, n, None, None)?;
-        // SAFETY: `rows` is not NULL and points to writable storage (the caller's contract).
-        unsafe { rows.write(r) };
-        Ok(())
-    })
-}
-
-/// The deadline and token of a caller's `sp_query_options` (NULL: none).
-///
-/// # Safety
-/// `o` is NULL or points to `o->size` readable bytes; its `cancel` is NULL or a live token.
-unsafe fn query_options<'a>(
-    name: &str,
-    o: *const sp_query_options,
-) -> sharedpool::Result<(Option<Instant>, Option<&'a CancelToken>)> {
-    // SAFETY: the contract.
-    let f = unsafe { cancel::read_query(name, o) }?;
-    let deadline =
-        (f.timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(f.timeout_ms as u64));
-    // SAFETY: the contract.
-    let token = unsafe { f.cancel.as_ref() }.map(|t| &t.token);
-    Ok((deadline, token))
+    // SAFETY: no options.
+    unsafe {
+        pool_stream(
+            "sp_pool_query_stream",
+            p,
+            sql,
+            params,
+            n,
+            std::ptr::null(),
+            rows,
+            err,
+        )
+    }
 }
 
 /// `sp_conn_query_stream` with a deadline and a cancel token (`o`: NULL for the defaults, see
@@ -265,17 +256,8 @@ pub extern "C" fn sp_conn_query_stream_ex(
     err: *mut *mut sp_error,
 ) -> sp_code {
     forward!(sp_conn_query_stream_ex(c, sql, params, n, o, rows, err));
-    const NAME: &str = "sp_conn_query_stream_ex";
-    call_code(NAME, err, || {
-        out_ptr(NAME, "rows", rows)?;
-        // SAFETY: `o` is NULL or readable for its `size`, its token live (documented).
-        let (deadline, token) = unsafe { query_options(NAME, o) }?;
-        let handle = conn::live_here(NAME, c)?;
-        let r = start(NAME, handle, false, sql, params, n, deadline, token)?;
-        // SAFETY: `rows` is not NULL and points to writable storage (the caller's contract).
-        unsafe { rows.write(r) };
-        Ok(())
-    })
+    // SAFETY: `o` is NULL or readable for its `size`, its token live (documented).
+    unsafe { conn_stream("sp_conn_query_stream_ex", c, sql, params, n, o, rows, err) }
 }
 
 /// `sp_pool_query_stream` with `sp_conn_query_stream_ex`'s deadline and cancel token: they
@@ -293,15 +275,60 @@ pub extern "C" fn sp_pool_query_stream_ex(
     err: *mut *mut sp_error,
 ) -> sp_code {
     forward!(sp_pool_query_stream_ex(p, sql, params, n, o, rows, err));
-    const NAME: &str = "sp_pool_query_stream_ex";
-    call_code(NAME, err, || {
-        out_ptr(NAME, "rows", rows)?;
-        // SAFETY: `o` is NULL or readable for its `size`, its token live (documented).
-        let (deadline, token) = unsafe { query_options(NAME, o) }?;
+    // SAFETY: `o` is NULL or readable for its `size`, its token live (documented).
+    unsafe { pool_stream("sp_pool_query_stream_ex", p, sql, params, n, o, rows, err) }
+}
+
+/// The body of `sp_conn_query_stream` (`o` NULL) and `sp_conn_query_stream_ex`.
+///
+/// # Safety
+/// `o` is NULL or points to `o->size` readable bytes; its `cancel` is NULL or a live token.
+#[allow(clippy::too_many_arguments)]
+unsafe fn conn_stream(
+    name: &'static str,
+    c: *mut sp_conn,
+    sql: *const c_char,
+    params: *const sp_param,
+    n: usize,
+    o: *const sp_query_options,
+    rows: *mut *mut sp_rows,
+    err: *mut *mut sp_error,
+) -> sp_code {
+    call_code(name, err, || {
+        out_ptr(name, "rows", rows)?;
+        // SAFETY: the contract.
+        let (deadline, token) = unsafe { cancel::query_options(name, o) }?;
+        let handle = conn::live_here(name, c)?;
+        let r = start(name, handle, false, sql, params, n, deadline, token)?;
+        // SAFETY: `rows` is not NULL and points to writable storage (the caller's contract).
+        unsafe { rows.write(r) };
+        Ok(())
+    })
+}
+
+/// The body of `sp_pool_query_stream` (`o` NULL) and `sp_pool_query_stream_ex`.
+///
+/// # Safety
+/// As [`conn_stream`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn pool_stream(
+    name: &'static str,
+    p: *mut pool::sp_pool,
+    sql: *const c_char,
+    params: *const sp_param,
+    n: usize,
+    o: *const sp_query_options,
+    rows: *mut *mut sp_rows,
+    err: *mut *mut sp_error,
+) -> sp_code {
+    call_code(name, err, || {
+        out_ptr(name, "rows", rows)?;
+        // SAFETY: the contract.
+        let (deadline, token) = unsafe { cancel::query_options(name, o) }?;
         let conn = Arc::new(conn::private(pool::acquire_until(
-            NAME, p, deadline, token,
+            name, p, deadline, token,
         )?));
-        let r = start(NAME, conn, true, sql, params, n, deadline, token)?;
+        let r = start(name, conn, true, sql, params, n, deadline, token)?;
         // SAFETY: `rows` is not NULL and points to writable storage (the caller's contract).
         unsafe { rows.write(r) };
         Ok(())
