@@ -36,7 +36,7 @@
 /**
  * The ABI minor: grows when functions or fields are added.
  */
-#define SP_ABI_VERSION_MINOR 2
+#define SP_ABI_VERSION_MINOR 3
 
 /**
  * A result code. The values are stable and never renumbered; new codes are only appended.
@@ -589,6 +589,18 @@ struct sp_result *sp_conn_query_ex(struct sp_conn *c,
                                    size_t n,
                                    const struct sp_query_options *o,
                                    struct sp_error **err);
+
+/**
+ * Chooses the autocommit mode of this borrow (`on`: each statement commits on its own, the
+ * session's default; `false`: the first statement opens a transaction that lasts until
+ * `COMMIT` or `ROLLBACK`, the way PEP 249 and JDBC connections run). No I/O: the mode is
+ * switched before the next statement, with one `SET autocommit` only when the session is in
+ * the other mode, so a borrower that wants the mode the last one left costs nothing. At
+ * release an open transaction is rolled back and the next borrower starts in the default
+ * mode again. Switching it on with a transaction open commits it (as `SET autocommit = 1`
+ * does). `SP_ERR_INVALID_ARGUMENT` for a NULL or released `c`. ABI 1.3.
+ */
+enum sp_code sp_conn_set_autocommit(struct sp_conn *c, bool on, struct sp_error **err);
 
 /**
  * Gives the connection back to its pool (its session is cleaned there: an open transaction is

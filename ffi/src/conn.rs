@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use sharedpool::mysql::{Param, QueryResult};
 use sharedpool::{Error, ErrorKind, MysqlPooled};
 
-use crate::boundary::{arg_str, call, infallible, invalid};
+use crate::boundary::{arg_str, call, call_code, infallible, invalid};
 use crate::cancel::{self, sp_query_options};
+use crate::code::sp_code;
 use crate::error::sp_error;
 use crate::handles::Handles;
 use crate::params::{self, sp_param};
@@ -181,6 +182,33 @@ pub extern "C" fn sp_conn_query_ex(
         run(NAME, c, sql, params, n, |conn, sql, params| {
             conn.query_until(sql, params, deadline, token)
         })
+    })
+}
+
+/// Chooses the autocommit mode of this borrow (`on`: each statement commits on its own, the
+/// session's default; `false`: the first statement opens a transaction that lasts until
+/// `COMMIT` or `ROLLBACK`, the way PEP 249 and JDBC connections run). No I/O: the mode is
+/// switched before the next statement, with one `SET autocommit` only when the session is in
+/// the other mode, so a borrower that wants the mode the last one left costs nothing. At
+/// release an open transaction is rolled back and the next borrower starts in the default
+/// mode again. Switching it on with a transaction open commits it (as `SET autocommit = 1`
+/// does). `SP_ERR_INVALID_ARGUMENT` for a NULL or released `c`. ABI 1.3.
+#[no_mangle]
+pub extern "C" fn sp_conn_set_autocommit(
+    c: *mut sp_conn,
+    on: bool,
+    err: *mut *mut sp_error,
+) -> sp_code {
+    forward!(sp_conn_set_autocommit(c, on, err));
+    const NAME: &str = "sp_conn_set_autocommit";
+    call_code(NAME, err, || {
+        let handle = live_here(NAME, c)?;
+        let mut guard = handle.lock();
+        let conn = guard
+            .as_mut()
+            .ok_or_else(|| invalid(NAME, "conn was released during the call"))?;
+        conn.set_autocommit(on);
+        Ok(())
     })
 }
 

@@ -7,7 +7,7 @@ use crate::primary::forward;
 /// The ABI major: changes only with an incompatible change (and the SONAME with it).
 pub const SP_ABI_VERSION_MAJOR: u32 = 1;
 /// The ABI minor: grows when functions or fields are added.
-pub const SP_ABI_VERSION_MINOR: u32 = 2;
+pub const SP_ABI_VERSION_MINOR: u32 = 3;
 
 /// The ABI version of the loaded library: `(major << 16) | minor`. A program built against
 /// header ABI major M runs with any library of the same major and a minor at least its own.
@@ -32,7 +32,7 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!(sp_abi_version(), (1 << 16) | 2);
+        assert_eq!(sp_abi_version(), (1 << 16) | 3);
         // SAFETY: sp_version returns a static NUL-terminated string.
         let v = unsafe { std::ffi::CStr::from_ptr(sp_version()) };
         assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));

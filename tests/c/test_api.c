@@ -473,6 +473,31 @@ static void test_handle_misuse(void) {
   CHECK(sp_pool_acquire(NULL, 10, NULL) == NULL, "NULL pool, NULL err");
 }
 
+/* Autocommit off for one borrow (the PEP 249 way): the next borrower is back in the default. */
+static void test_autocommit(void) {
+  sp_error *err = NULL;
+  sp_pool *p = open_or_die("pool_name=c_api_autocommit&max_size=1");
+  sp_conn *c = sp_pool_acquire(p, 1000, &err);
+  CHECK(c != NULL, "acquire: %s", sp_error_message(err));
+  CHECK(sp_conn_set_autocommit(c, false, &err) == SP_OK, "%s", sp_error_message(err));
+  CHECK(query_long(c, "SELECT @@autocommit") == 0, "autocommit off for this borrow");
+  CHECK(sp_conn_set_autocommit(c, true, NULL) == SP_OK, "back on, err may be NULL");
+  CHECK(query_long(c, "SELECT @@autocommit") == 1, "autocommit on again");
+  CHECK(sp_conn_set_autocommit(c, false, NULL) == SP_OK, "off");
+  CHECK(query_long(c, "SELECT @@autocommit") == 0, "off again");
+  sp_conn_release(c);
+  c = sp_pool_acquire(p, 1000, &err);
+  CHECK(query_long(c, "SELECT @@autocommit") == 1, "the next borrower gets the default");
+  sp_conn_release(c);
+  CHECK(sp_conn_set_autocommit(c, false, &err) == SP_ERR_INVALID_ARGUMENT, "released conn");
+  CHECK_CODE(err, SP_ERR_INVALID_ARGUMENT);
+  sp_error_free(err), err = NULL;
+  CHECK(sp_conn_set_autocommit(NULL, false, &err) == SP_ERR_INVALID_ARGUMENT, "NULL conn");
+  CHECK(strstr(sp_error_message(err), "NULL") != NULL, "%s", sp_error_message(err));
+  sp_error_free(err);
+  sp_pool_release(p);
+}
+
 static void test_pool_query(sp_pool *p) {
   sp_error *err = NULL;
   sp_param x = {.kind = SP_PARAM_INT, .i = 41};
@@ -525,6 +550,7 @@ int main(void) {
   test_acquire_ex_and_discard(p);
   test_conflicts_and_log();
   test_handle_misuse();
+  test_autocommit();
   sp_pool_release(p);
   return finish("test_api");
 }

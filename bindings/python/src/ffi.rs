@@ -8,7 +8,7 @@ pub const SHAREDPOOL_VERSION_MINOR: u32 = 1;
 pub const SHAREDPOOL_VERSION_PATCH: u32 = 0;
 pub const SHAREDPOOL_VERSION: &[u8; 6] = b"0.1.0\0";
 pub const SP_ABI_VERSION_MAJOR: u32 = 1;
-pub const SP_ABI_VERSION_MINOR: u32 = 2;
+pub const SP_ABI_VERSION_MINOR: u32 = 3;
 pub const SP_OK: sp_code = 0;
 pub const SP_ERR_INVALID_ARGUMENT: sp_code = 1;
 pub const SP_ERR_INVALID_DSN: sp_code = 2;
@@ -261,6 +261,9 @@ unsafe extern "C" {
         o: *const sp_query_options,
         err: *mut *mut sp_error,
     ) -> *mut sp_result;
+}
+unsafe extern "C" {
+    pub fn sp_conn_set_autocommit(c: *mut sp_conn, on: bool, err: *mut *mut sp_error) -> sp_code;
 }
 unsafe extern "C" {
     pub fn sp_conn_release(c: *mut sp_conn);

@@ -92,6 +92,42 @@ def test_connection_returns_to_pool(open_pool) -> None:
     assert pool.stats()["active"] == 0
 
 
+def _session_counters(conn) -> dict[str, int]:
+    cur = conn.cursor()
+    cur.execute(
+        "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
+        " WHERE VARIABLE_NAME IN ('COM_BEGIN', 'COM_ROLLBACK', 'COM_COMMIT', 'COM_SET_OPTION')"
+    )
+    return {name.lower(): int(value) for name, value in cur.fetchall()}
+
+
+def test_a_borrow_for_one_read_costs_no_extra_round_trip(open_pool, table) -> None:
+    """The PEP 249 path: the first statement opens the transaction (autocommit off in the
+    session, no BEGIN) and a return rolls back only what the server says is open."""
+    pool = open_pool(max_size=1)
+    with pool.connection() as conn:  # switches the session once
+        conn.execute("SELECT 1")
+    with pool.connection() as conn:
+        before = _session_counters(conn)
+        conn.execute("SELECT 1")
+    with pool.connection() as conn:
+        after = _session_counters(conn)
+        assert conn.execute("SELECT @@autocommit").fetchone() == (0,)
+        conn.execute(f"SELECT COUNT(*) FROM {table}")  # InnoDB: the transaction is open
+    with pool.connection() as conn:
+        after_read = _session_counters(conn)
+    assert {k: after[k] - before[k] for k in before} == dict.fromkeys(before, 0)
+    assert after_read["com_rollback"] - after["com_rollback"] == 1
+    assert after_read["com_begin"] == after["com_begin"]
+    # A pool.query borrower gets the default mode back.
+    assert pool.query("SELECT @@autocommit") == [(1,)]
+    with pool.connection(autocommit=True) as conn:
+        assert conn.execute("SELECT @@autocommit").fetchone() == (1,)
+        conn.autocommit = False
+        conn.execute(f"INSERT INTO {table} (name) VALUES ('dropped')")
+    assert pool.query(f"SELECT COUNT(*) FROM {table}") == [(0,)]
+
+
 def test_timeout_raises_pool_timeout(open_pool) -> None:
     pool = open_pool(max_size=1, acquire_timeout_ms=100)
     with pool.connection():

@@ -114,6 +114,13 @@ pub struct Connection {
     in_transaction: bool,
     /// The server reported a change of the current database (`USE`).
     schema_changed: bool,
+    /// The session's autocommit mode, as the server last reported it (or the pool set it).
+    autocommit: bool,
+    /// The mode a clean session has: read at connect (the server's default, or what the
+    /// DSN's variables and `init_sql` chose).
+    default_autocommit: bool,
+    /// The mode to switch to before the next statement (see [`Connection::set_autocommit`]).
+    pending_autocommit: Option<bool>,
     /// The DSN's default database, restored after a reset when the borrower changed it.
     database: Option<CString>,
     charset: CString,
@@ -389,6 +396,9 @@ impl Connection {
             dirty: false,
             in_transaction: false,
             schema_changed: false,
+            autocommit: true,
+            default_autocommit: true,
+            pending_autocommit: None,
             database,
             charset,
             init_sql: se.init_sql.clone(),
@@ -412,7 +422,10 @@ impl Connection {
         };
         conn.setup_session(false)
             .map_err(|e| e.context(format_args!("setting up a session on {}", conn.label)))?;
-        let r = conn.query("SELECT @@SESSION.wait_timeout, @@character_set_client", &[])?;
+        let r = conn.query(
+            "SELECT @@SESSION.wait_timeout, @@character_set_client, @@SESSION.autocommit",
+            &[],
+        )?;
         let cs = r.get_str(0, 1).unwrap_or_default();
         if !same_charset(cs, &se.charset) {
             // Escaping follows the charset the client library negotiated; a different one on
@@ -431,6 +444,8 @@ impl Connection {
             .and_then(|s| s.parse::<u64>().ok())
             .filter(|&s| s > 0)
             .map(Duration::from_secs);
+        conn.default_autocommit = r.get_str(0, 2) != Some("0");
+        conn.autocommit = conn.default_autocommit;
         Ok(conn)
     }
 
@@ -698,6 +713,7 @@ impl Connection {
         deadline: Option<Instant>,
         cancel: Option<&CancelToken>,
     ) -> Result<QueryResult> {
+        self.apply_autocommit()?;
         let watched = self.watch(deadline, cancel)?;
         let result = self.send(sql, params).and_then(|()| {
             let first = self.read_result();
@@ -910,6 +926,7 @@ impl Connection {
         deadline: Option<Instant>,
         cancel: Option<&CancelToken>,
     ) -> Result<()> {
+        self.apply_autocommit()?;
         let watched = self.watch(deadline, cancel)?;
         self.last_stream = StreamStats::default();
         let started = self
@@ -1088,6 +1105,7 @@ impl Connection {
         let status = ffi::server_status(raw);
         if let Some(st) = status {
             self.in_transaction = st & (status::IN_TRANS | status::IN_TRANS_READONLY) != 0;
+            self.autocommit = st & status::AUTOCOMMIT != 0;
             if !ok_packet {
                 // With the transaction tracker off (MariaDB), the flag means a real change.
                 if st & status::SESSION_STATE_CHANGED != 0 {
@@ -1167,6 +1185,18 @@ impl Connection {
         // Rows still open when the connection comes back: drained when short, else broken.
         self.stream_close();
         self.check_usable()?;
+        // A mode the borrower chose but never used: nothing to switch (nor undo).
+        self.pending_autocommit = None;
+        let cleaned = self.clean()?;
+        // The next borrower starts in the default mode: switched before its first statement,
+        // so that a borrower asking for the same mode as the last one pays nothing.
+        self.pending_autocommit =
+            (self.autocommit != self.default_autocommit).then_some(self.default_autocommit);
+        Ok(cleaned)
+    }
+
+    /// Ends the borrower's transaction and session changes (see [`reset`](Self::reset)).
+    fn clean(&mut self) -> Result<bool> {
         if !self.needs_reset() {
             return Ok(false);
         }
@@ -1178,6 +1208,39 @@ impl Connection {
             return Ok(true);
         }
         self.full_reset().map(|()| true)
+    }
+
+    /// Chooses the autocommit mode of this borrow's next statements (PEP 249 connections run
+    /// with it off, so their first statement opens the transaction without a `BEGIN`). No I/O
+    /// here: the mode is switched before the next statement, only when the session is in the
+    /// other one. The pool's reset puts the next borrower back on the default mode the same
+    /// way. Like `SET autocommit = 1`, switching it on commits an open transaction.
+    pub fn set_autocommit(&mut self, on: bool) {
+        self.pending_autocommit = Some(on);
+    }
+
+    /// Switches the session to the pending autocommit mode, if any and if it differs.
+    fn apply_autocommit(&mut self) -> Result<()> {
+        let Some(on) = self.pending_autocommit else {
+            return Ok(());
+        };
+        if on != self.autocommit {
+            let dirty = self.dirty;
+            self.send(
+                if on {
+                    "SET autocommit = 1"
+                } else {
+                    "SET autocommit = 0"
+                },
+                &[],
+            )?;
+            self.read_result()?;
+            // The pool's own change, undone by the next reset: not a borrower's session change.
+            self.dirty = dirty;
+            self.autocommit = on;
+        }
+        self.pending_autocommit = None;
+        Ok(())
     }
 
     /// `mysql_reset_connection`, then the DSN's database, charset, tracking and `init_sql`.
@@ -1214,7 +1277,11 @@ impl Connection {
                 }
             }
         }
-        self.setup_session(true)
+        self.setup_session(true)?;
+        // A reset session is back in its default mode (the status flags say so too, where the
+        // client library reads them).
+        self.autocommit = self.default_autocommit;
+        Ok(())
     }
 }
 

@@ -55,6 +55,7 @@ pub(crate) mod track {
 /// Server status bits (`SERVER_STATUS_*`), protocol constants.
 pub(crate) mod status {
     pub const IN_TRANS: u32 = 1;
+    pub const AUTOCOMMIT: u32 = 2;
     pub const NO_BACKSLASH_ESCAPES: u32 = 0x200;
     pub const IN_TRANS_READONLY: u32 = 0x2000;
     pub const SESSION_STATE_CHANGED: u32 = 0x4000;

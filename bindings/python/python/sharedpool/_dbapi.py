@@ -44,7 +44,11 @@ class Connection:
     ) -> None:
         self._raw = raw
         self._autocommit = autocommit
+        # A statement ran since the last commit or rollback (with autocommit off, the server
+        # opened a transaction with it: no BEGIN round trip, see ``set_autocommit``).
         self._in_transaction = False
+        if not autocommit:
+            raw.set_autocommit(False)
         # The pool reference of ``sharedpool.connect()``: released after the connection returns.
         self._pool = pool
 
@@ -60,19 +64,20 @@ class Connection:
 
     @autocommit.setter
     def autocommit(self, value: bool) -> None:
+        value = bool(value)
         if value and self._in_transaction:
             self.commit()
-        self._autocommit = bool(value)
+        if value != self._autocommit:
+            self._raw.set_autocommit(value)
+        self._autocommit = value
 
     def _query(self, sql: str, params: Params) -> tuple[Any, Any, int, int | None]:
-        if not self._autocommit and not self._in_transaction:
-            self._raw.query("BEGIN")
+        if not self._autocommit:
             self._in_transaction = True
         return self._raw.query(sql, params)
 
     def _stream(self, sql: str, params: Params) -> RawRows:
-        if not self._autocommit and not self._in_transaction:
-            self._raw.query("BEGIN")
+        if not self._autocommit:
             self._in_transaction = True
         return self._raw.query_stream(sql, params)
 
