@@ -39,6 +39,22 @@
 #define SP_ABI_VERSION_MINOR 3
 
 /**
+ * Column flag `NOT_NULL_FLAG`: the column holds no NULL.
+ */
+#define SP_FLAG_NOT_NULL 1
+
+/**
+ * Column flag `UNSIGNED_FLAG`: an unsigned number.
+ */
+#define SP_FLAG_UNSIGNED 32
+
+/**
+ * Column flag `BINARY_FLAG`: on string columns, only for the binary character set (bytes,
+ * not text); the library clears it for text with a binary collation.
+ */
+#define SP_FLAG_BINARY 128
+
+/**
  * A result code. The values are stable and never renumbered; new codes are only appended.
  */
 typedef enum sp_code {
@@ -143,6 +159,57 @@ typedef enum sp_rows_status {
    */
   SP_ROWS_ROW = 1,
 } sp_rows_status;
+
+/**
+ * How a column's cells (always the server's text form) convert. Values are stable; new kinds
+ * are only appended, so treat an unknown value as `SP_KIND_TEXT`.
+ */
+typedef enum sp_column_kind {
+  /**
+   * Text in the connection's character set: CHAR, VARCHAR, TEXT, ENUM, SET, unknown types.
+   */
+  SP_KIND_TEXT = 0,
+  /**
+   * Bytes: BINARY, VARBINARY, BLOB, BIT, GEOMETRY, string types in the binary set.
+   */
+  SP_KIND_BYTES = 1,
+  /**
+   * A signed integer in decimal (TINYINT … BIGINT, YEAR).
+   */
+  SP_KIND_INTEGER = 2,
+  /**
+   * An unsigned integer in decimal (up to 18446744073709551615).
+   */
+  SP_KIND_UNSIGNED = 3,
+  /**
+   * FLOAT, DOUBLE.
+   */
+  SP_KIND_FLOAT = 4,
+  /**
+   * DECIMAL, exact: parse it with a decimal type, not a double.
+   */
+  SP_KIND_DECIMAL = 5,
+  /**
+   * DATE, `YYYY-MM-DD` (`0000-00-00` is the zero date).
+   */
+  SP_KIND_DATE = 6,
+  /**
+   * DATETIME, TIMESTAMP: `YYYY-MM-DD hh:mm:ss[.ffffff]`.
+   */
+  SP_KIND_DATETIME = 7,
+  /**
+   * TIME: `[-]hhh:mm:ss[.ffffff]` (a duration, may be negative or above 24 h).
+   */
+  SP_KIND_TIME = 8,
+  /**
+   * JSON text (MySQL; MariaDB reports JSON columns as text).
+   */
+  SP_KIND_JSON = 9,
+  /**
+   * The type of a NULL literal: every cell is NULL.
+   */
+  SP_KIND_NULL = 10,
+} sp_column_kind;
 
 /**
  * A cancellation token: triggering it ends every acquire waiting with it, now and later,
@@ -646,10 +713,11 @@ const char *sp_result_column_name(const struct sp_result *r, size_t col);
 uint32_t sp_result_column_type(const struct sp_result *r, size_t col);
 
 /**
- * The MySQL field flags (`UNSIGNED_FLAG`, `BINARY_FLAG`, ...) of column `col`; 0 for NULL or
+ * The MySQL field flags (`SP_FLAG_NOT_NULL`, `SP_FLAG_UNSIGNED`, `SP_FLAG_BINARY`, ...; `sp_column_kind_of` classifies them) of column `col`; 0 for NULL or
  * out of range. Thread-safe.
  */
-uint32_t sp_result_column_flags(const struct sp_result *r, size_t col);
+uint32_t sp_result_column_flags(const struct sp_result *r,
+                                size_t col);
 
 /**
  * Number of rows (0 for NULL). Thread-safe.
@@ -815,6 +883,19 @@ uint64_t sp_rows_insert_id(const struct sp_rows *rows);
  * which are not touched. Thread-safe.
  */
 enum sp_code sp_rows_free(struct sp_rows *rows);
+
+/**
+ * The kind of a column of MySQL field type `type_code` with `flags` (as the
+ * `sp_*_column_type` and `sp_*_column_flags` calls give them). Thread-safe. ABI 1.3.
+ */
+enum sp_column_kind sp_column_kind_of(uint32_t type_code, uint32_t flags);
+
+/**
+ * The database type name of such a column, as go-sql-driver names it ("INT",
+ * "UNSIGNED BIGINT", "VARCHAR", "VARBINARY", "TEXT", "BLOB", …); "" for an unknown type.
+ * A static string, never freed. Thread-safe. ABI 1.3.
+ */
+const char *sp_column_type_name(uint32_t type_code, uint32_t flags);
 
 /**
  * Prometheus text exposition format for every live pool in the process (all languages), with

@@ -13,7 +13,6 @@ import (
 	"math"
 	"reflect"
 	"strconv"
-	"strings"
 	"time"
 	"unsafe"
 )
@@ -24,41 +23,6 @@ import (
 //
 //go:linkname convertAssign database/sql.convertAssign
 func convertAssign(dest, src any) error
-
-// MySQL field types and flags (the protocol's numbers).
-const (
-	typeDecimal    = 0
-	typeTiny       = 1
-	typeShort      = 2
-	typeLong       = 3
-	typeFloat      = 4
-	typeDouble     = 5
-	typeNull       = 6
-	typeTimestamp  = 7
-	typeLongLong   = 8
-	typeInt24      = 9
-	typeDate       = 10
-	typeTime       = 11
-	typeDateTime   = 12
-	typeYear       = 13
-	typeNewDate    = 14
-	typeVarChar    = 15
-	typeBit        = 16
-	typeJSON       = 245
-	typeNewDecimal = 246
-	typeEnum       = 247
-	typeSet        = 248
-	typeTinyBlob   = 249
-	typeMediumBlob = 250
-	typeLongBlob   = 251
-	typeBlob       = 252
-	typeVarString  = 253
-	typeString     = 254
-	typeGeometry   = 255
-
-	flagUnsigned = 32
-	flagBinary   = 128
-)
 
 // The sp_param kinds.
 const (
@@ -213,40 +177,36 @@ func (p cParams) free() {
 }
 
 // decode turns a cell's text (a view on C memory) into the driver.Value database/sql users
-// expect: int64 (uint64 above MaxInt64), float64, time.Time, string, or []byte for binary
-// columns. The result never aliases b.
-func decode(typ, flags uint32, b []byte) driver.Value {
+// expect, by the column's kind (classified by the library): int64 (uint64 above MaxInt64),
+// float64, time.Time, string, or []byte for binary columns. The result never aliases b.
+func decode(kind C.sp_column_kind, b []byte) driver.Value {
 	s := unsafe.String(unsafe.SliceData(b), len(b)) // only parsed or copied below
-	switch typ {
-	case typeTiny, typeShort, typeLong, typeInt24, typeLongLong, typeYear:
-		if flags&flagUnsigned != 0 {
-			if u, err := strconv.ParseUint(s, 10, 64); err == nil {
-				if u <= math.MaxInt64 {
-					return int64(u)
-				}
-				return u
-			}
-		} else if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+	switch kind {
+	case C.SP_KIND_INTEGER:
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return i
 		}
-	case typeFloat, typeDouble:
+	case C.SP_KIND_UNSIGNED:
+		if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+			if u <= math.MaxInt64 {
+				return int64(u)
+			}
+			return u
+		}
+	case C.SP_KIND_FLOAT:
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
 			return f
 		}
-	case typeDate, typeNewDate, typeDateTime, typeTimestamp:
+	case C.SP_KIND_DATE, C.SP_KIND_DATETIME:
 		if t, ok := parseTime(s); ok {
 			return t
 		}
-	case typeNull:
+	case C.SP_KIND_NULL:
 		return nil
-	case typeBit, typeGeometry:
+	case C.SP_KIND_BYTES:
 		return append([]byte{}, b...)
-	case typeTinyBlob, typeMediumBlob, typeLongBlob, typeBlob, typeVarString, typeString, typeVarChar:
-		if flags&flagBinary != 0 {
-			return append([]byte{}, b...)
-		}
 	}
-	return string(b) // DECIMAL, TIME, JSON, ENUM, SET, text, and anything unparsed
+	return string(b) // DECIMAL, TIME, JSON, text, and anything unparsed
 }
 
 // parseTime reads the server's DATE/DATETIME text as UTC; a zero date is the zero time.Time.
@@ -262,41 +222,8 @@ func parseTime(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
-var typeNames = map[uint32]string{
-	typeDecimal: "DECIMAL", typeNewDecimal: "DECIMAL", typeTiny: "TINYINT", typeShort: "SMALLINT",
-	typeLong: "INT", typeInt24: "MEDIUMINT", typeLongLong: "BIGINT", typeFloat: "FLOAT",
-	typeDouble: "DOUBLE", typeNull: "NULL", typeTimestamp: "TIMESTAMP", typeDate: "DATE",
-	typeNewDate: "DATE", typeTime: "TIME", typeDateTime: "DATETIME", typeYear: "YEAR",
-	typeVarChar: "VARCHAR", typeBit: "BIT", typeJSON: "JSON", typeEnum: "ENUM", typeSet: "SET",
-	typeTinyBlob: "TINYBLOB", typeMediumBlob: "MEDIUMBLOB", typeLongBlob: "LONGBLOB",
-	typeBlob: "BLOB", typeVarString: "VARCHAR", typeString: "CHAR", typeGeometry: "GEOMETRY",
-}
-
-// typeName is the database type name of a column, "UNSIGNED " prefixed for unsigned integers
-// and TEXT/BINARY/VARBINARY for the string types by their binary flag.
+// typeName is the database type name of a column as go-sql-driver names it ("UNSIGNED INT",
+// "TEXT", "VARBINARY", …), from the library's table.
 func typeName(typ, flags uint32) string {
-	name, ok := typeNames[typ]
-	if !ok {
-		return ""
-	}
-	bin := flags&flagBinary != 0
-	switch typ {
-	case typeTiny, typeShort, typeLong, typeInt24, typeLongLong:
-		if flags&flagUnsigned != 0 {
-			return "UNSIGNED " + name
-		}
-	case typeTinyBlob, typeMediumBlob, typeLongBlob, typeBlob:
-		if !bin {
-			return strings.Replace(name, "BLOB", "TEXT", 1)
-		}
-	case typeVarString, typeVarChar:
-		if bin {
-			return "VARBINARY"
-		}
-	case typeString:
-		if bin {
-			return "BINARY"
-		}
-	}
-	return name
+	return C.GoString(C.sp_column_type_name(C.uint32_t(typ), C.uint32_t(flags)))
 }

@@ -346,7 +346,7 @@ func (r driverRows) Next(dest []driver.Value) error {
 	}
 	for c := range dest {
 		if b, ok := rr.cell(c); ok {
-			dest[c] = decode(rr.types[c], rr.flags[c], b)
+			dest[c] = decode(rr.kinds[c], b)
 		} else {
 			dest[c] = nil
 		}

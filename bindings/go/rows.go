@@ -9,19 +9,19 @@ static void sp_go_shape(const sp_result *r, size_t *cols, size_t *rows) {
 	*rows = sp_result_row_count(r);
 }
 
-static void sp_go_columns(const sp_result *r, size_t n, const char **names, uint32_t *types, uint32_t *flags) {
+static void sp_go_columns(const sp_result *r, size_t n, const char **names, sp_column_kind *kinds) {
 	for (size_t i = 0; i < n; i++) {
 		names[i] = sp_result_column_name(r, i);
-		types[i] = sp_result_column_type(r, i);
-		flags[i] = sp_result_column_flags(r, i);
+		kinds[i] = sp_column_kind_of(sp_result_column_type(r, i), sp_result_column_flags(r, i));
 	}
 }
 
-static void sp_go_rows_columns(const sp_rows *r, size_t n, const char **names, uint32_t *types, uint32_t *flags) {
+static void sp_go_rows_columns(const sp_rows *r, size_t n, const char **names, uint32_t *types, uint32_t *flags, sp_column_kind *kinds) {
 	for (size_t i = 0; i < n; i++) {
 		names[i] = sp_rows_column_name(r, i);
 		types[i] = sp_rows_column_type(r, i);
 		flags[i] = sp_rows_column_flags(r, i);
+		kinds[i] = sp_column_kind_of(types[i], flags[i]);
 	}
 }
 
@@ -69,6 +69,7 @@ type Rows struct {
 	cols    []string
 	types   []uint32
 	flags   []uint32
+	kinds   []C.sp_column_kind
 	cur     []driver.Value // the row Next moved to; nil before the first Next and after the last
 	err     error          // the error that ended the rows early
 	started bool
@@ -91,6 +92,7 @@ func newRows(rows *C.sp_rows, release *Conn, watch *ctxWatch) *Rows {
 		cols:    make([]string, n),
 		types:   make([]uint32, n),
 		flags:   make([]uint32, n),
+		kinds:   make([]C.sp_column_kind, n),
 	}
 	if n > 0 {
 		ptr := C.size_t(unsafe.Sizeof((*C.char)(nil)))
@@ -99,7 +101,7 @@ func newRows(rows *C.sp_rows, release *Conn, watch *ctxWatch) *Rows {
 		r.lens = unsafe.Slice((*C.size_t)(unsafe.Add(r.cells, uintptr(n)*uintptr(ptr))), n)
 		types := make([]C.uint32_t, n)
 		flags := make([]C.uint32_t, n)
-		C.sp_go_rows_columns(rows, C.size_t(n), &r.data[0], &types[0], &flags[0])
+		C.sp_go_rows_columns(rows, C.size_t(n), &r.data[0], &types[0], &flags[0], &r.kinds[0])
 		for i := range n {
 			r.cols[i] = C.GoString(r.data[i])
 			r.types[i] = uint32(types[i])
@@ -175,7 +177,7 @@ func (r *Rows) Next() bool {
 			r.cur[c] = nil
 			continue
 		}
-		r.cur[c] = decode(r.types[c], r.flags[c], b)
+		r.cur[c] = decode(r.kinds[c], b)
 	}
 	runtime.KeepAlive(r) // r's finalizer frees the rows: keep r alive while cells are read
 	return true
@@ -285,9 +287,8 @@ func rowOf(res *C.sp_result) *Row {
 		return row
 	}
 	names := make([]*C.char, n)
-	types := make([]C.uint32_t, n)
-	flags := make([]C.uint32_t, n)
-	C.sp_go_columns(res, ncols, &names[0], &types[0], &flags[0])
+	kinds := make([]C.sp_column_kind, n)
+	C.sp_go_columns(res, ncols, &names[0], &kinds[0])
 	for i := range n {
 		row.cols[i] = C.GoString(names[i])
 	}
@@ -307,7 +308,7 @@ func rowOf(res *C.sp_result) *Row {
 		if lens[c] > 0 {
 			cell = unsafe.Slice((*byte)(unsafe.Pointer(data[c])), int(lens[c]))
 		}
-		row.vals[c] = decode(uint32(types[c]), uint32(flags[c]), cell)
+		row.vals[c] = decode(kinds[c], cell)
 	}
 	return row
 }

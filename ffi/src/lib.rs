@@ -39,6 +39,8 @@ mod result;
 
 mod rows;
 
+mod column;
+
 mod stats;
 
 mod metrics;
@@ -49,6 +51,7 @@ mod log;
 
 pub use cancel::{sp_acquire_options, sp_cancel, sp_interrupt_fn};
 pub use code::sp_code;
+pub use column::{sp_column_kind, SP_FLAG_BINARY, SP_FLAG_NOT_NULL, SP_FLAG_UNSIGNED};
 pub use conn::sp_conn;
 pub use error::sp_error;
 pub use log::sp_log_fn;

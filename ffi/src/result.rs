@@ -122,7 +122,7 @@ pub extern "C" fn sp_result_column_type(r: *const sp_result, col: usize) -> u32 
     with(r, 0, |r| r.columns.get(col).map_or(0, |c| c.type_code))
 }
 
-/// The MySQL field flags (`UNSIGNED_FLAG`, `BINARY_FLAG`, ...) of column `col`; 0 for NULL or
+/// The MySQL field flags (`SP_FLAG_NOT_NULL`, `SP_FLAG_UNSIGNED`, `SP_FLAG_BINARY`, ...; `sp_column_kind_of` classifies them) of column `col`; 0 for NULL or
 /// out of range. Thread-safe.
 #[no_mangle]
 pub extern "C" fn sp_result_column_flags(r: *const sp_result, col: usize) -> u32 {

@@ -171,6 +171,20 @@ static void test_params_and_results(sp_conn *c) {
   CHECK(sp_result_column_count(r) == 6, "%zu columns", sp_result_column_count(r));
   CHECK(sp_result_row_count(r) == 1, "%zu rows", sp_result_row_count(r));
   CHECK(strcmp(sp_result_column_name(r, 4), "t") == 0, "name %s", sp_result_column_name(r, 4));
+  /* Kinds, classified by the library from type and flags: what each binding converts by. */
+  sp_column_kind want[6] = {SP_KIND_NULL, SP_KIND_INTEGER, SP_KIND_UNSIGNED,
+                            SP_KIND_FLOAT, SP_KIND_TEXT, SP_KIND_BYTES};
+  for (size_t col = 0; col < 6; col++) {
+    sp_column_kind k =
+        sp_column_kind_of(sp_result_column_type(r, col), sp_result_column_flags(r, col));
+    CHECK(k == want[col], "column %zu: kind %d, want %d (type %u, flags %u)", col, (int)k,
+          (int)want[col], sp_result_column_type(r, col), sp_result_column_flags(r, col));
+  }
+  CHECK(strcmp(sp_column_type_name(sp_result_column_type(r, 2), sp_result_column_flags(r, 2)),
+               "UNSIGNED BIGINT") == 0,
+        "type name %s",
+        sp_column_type_name(sp_result_column_type(r, 2), sp_result_column_flags(r, 2)));
+  CHECK(strcmp(sp_column_type_name(9999, 0), "") == 0, "unknown type: empty name");
   const char *data = (const char *)1;
   size_t len = 77;
   CHECK(!sp_result_get(r, 0, 0, &data, &len), "NULL cell");

@@ -9,6 +9,9 @@ pub const SHAREDPOOL_VERSION_PATCH: u32 = 0;
 pub const SHAREDPOOL_VERSION: &[u8; 6] = b"0.1.0\0";
 pub const SP_ABI_VERSION_MAJOR: u32 = 1;
 pub const SP_ABI_VERSION_MINOR: u32 = 3;
+pub const SP_FLAG_NOT_NULL: u32 = 1;
+pub const SP_FLAG_UNSIGNED: u32 = 32;
+pub const SP_FLAG_BINARY: u32 = 128;
 pub const SP_OK: sp_code = 0;
 pub const SP_ERR_INVALID_ARGUMENT: sp_code = 1;
 pub const SP_ERR_INVALID_DSN: sp_code = 2;
@@ -34,6 +37,18 @@ pub const SP_ROWS_ERROR: sp_rows_status = -1;
 pub const SP_ROWS_END: sp_rows_status = 0;
 pub const SP_ROWS_ROW: sp_rows_status = 1;
 pub type sp_rows_status = ::core::ffi::c_int;
+pub const SP_KIND_TEXT: sp_column_kind = 0;
+pub const SP_KIND_BYTES: sp_column_kind = 1;
+pub const SP_KIND_INTEGER: sp_column_kind = 2;
+pub const SP_KIND_UNSIGNED: sp_column_kind = 3;
+pub const SP_KIND_FLOAT: sp_column_kind = 4;
+pub const SP_KIND_DECIMAL: sp_column_kind = 5;
+pub const SP_KIND_DATE: sp_column_kind = 6;
+pub const SP_KIND_DATETIME: sp_column_kind = 7;
+pub const SP_KIND_TIME: sp_column_kind = 8;
+pub const SP_KIND_JSON: sp_column_kind = 9;
+pub const SP_KIND_NULL: sp_column_kind = 10;
+pub type sp_column_kind = ::core::ffi::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct sp_cancel {
@@ -391,6 +406,12 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn sp_rows_free(rows: *mut sp_rows) -> sp_code;
+}
+unsafe extern "C" {
+    pub fn sp_column_kind_of(type_code: u32, flags: u32) -> sp_column_kind;
+}
+unsafe extern "C" {
+    pub fn sp_column_type_name(type_code: u32, flags: u32) -> *const ::core::ffi::c_char;
 }
 unsafe extern "C" {
     pub fn sp_metrics_text() -> *mut ::core::ffi::c_char;

@@ -1,6 +1,6 @@
-//! Result sets to Python values, by column type and flags. Cells come in the server's text
-//! form; the library keeps BINARY_FLAG on string columns only for binary data (charset 63), so
-//! BINARY/VARBINARY/BLOB are bytes and text, JSON included, is str. Zero or invalid dates and
+//! Result sets to Python values, by the column kind the library classifies from the type and
+//! flags (`sp_column_kind_of`). Cells come in the server's text form; BINARY/VARBINARY/BLOB/BIT
+//! are bytes and text, JSON included, is str. Zero or invalid dates and
 //! datetimes (`0000-00-00`) become None, as in MySQLdb; text that is not UTF-8 comes back as bytes.
 
 use std::ffi::c_char;
@@ -125,11 +125,9 @@ impl Drop for ResultSet {
     }
 }
 
-pub(crate) const NOT_NULL_FLAG: u32 = 1;
-const UNSIGNED_FLAG: u32 = 32;
-const BINARY_FLAG: u32 = 128;
+pub(crate) const NOT_NULL_FLAG: u32 = ffi::SP_FLAG_NOT_NULL;
 
-/// How a column's cells convert.
+/// How a column's cells convert (the library's `sp_column_kind`; JSON reads as text).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Kind {
     Int,
@@ -145,20 +143,20 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    /// From the MySQL field type number and flags.
+    /// From the MySQL field type number and flags, classified by the library.
     pub(crate) fn of((ty, flags): (u32, u32)) -> Kind {
-        match ty {
-            1 | 2 | 3 | 8 | 9 | 13 if flags & UNSIGNED_FLAG != 0 => Kind::UInt,
-            1 | 2 | 3 | 8 | 9 | 13 => Kind::Int,
-            4 | 5 => Kind::Float,
-            0 | 246 => Kind::Decimal,
-            6 => Kind::Null,
-            7 | 12 | 17 | 18 => Kind::DateTime,
-            10 | 14 => Kind::Date,
-            11 | 19 => Kind::Time,
-            16 | 255 => Kind::Bytes,
-            245 => Kind::Str,
-            15 | 247..=254 if flags & BINARY_FLAG != 0 => Kind::Bytes,
+        // SAFETY: a pure function of its two integers.
+        match unsafe { ffi::sp_column_kind_of(ty, flags) } {
+            ffi::SP_KIND_INTEGER => Kind::Int,
+            ffi::SP_KIND_UNSIGNED => Kind::UInt,
+            ffi::SP_KIND_FLOAT => Kind::Float,
+            ffi::SP_KIND_DECIMAL => Kind::Decimal,
+            ffi::SP_KIND_DATE => Kind::Date,
+            ffi::SP_KIND_DATETIME => Kind::DateTime,
+            ffi::SP_KIND_TIME => Kind::Time,
+            ffi::SP_KIND_BYTES => Kind::Bytes,
+            ffi::SP_KIND_NULL => Kind::Null,
+            // SP_KIND_TEXT, SP_KIND_JSON, and kinds a later library appends.
             _ => Kind::Str,
         }
     }

@@ -26,6 +26,7 @@ mod dsn;
 mod error_map;
 mod ffi;
 mod go_params;
+mod kind;
 mod manager;
 mod params;
 mod result;
@@ -34,6 +35,7 @@ pub(crate) mod tls_names;
 
 pub use conn::{rounded_timeouts, Connection};
 pub use dsn::{Address, Dsn};
+pub use kind::{flags, type_name, ColumnKind};
 pub use manager::MysqlManager;
 pub use params::Param;
 pub use result::{Column, QueryResult};

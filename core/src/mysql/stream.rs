@@ -216,7 +216,7 @@ pub(crate) unsafe fn columns_of(res: *mut sys::MYSQL_RES) -> Vec<Column> {
                 // BINARY_FLAG also marks text columns with a binary collation (utf8mb4_bin,
                 // MariaDB's JSON): keep it on string columns only for the binary charset (63),
                 // so callers can tell bytes from text by the flags.
-                let text = matches!(f.type_ as u32, 15 | 245 | 247..=254) && f.charsetnr != 63;
+                let text = super::kind::is_string(f.type_ as u32) && f.charsetnr != 63;
                 Column {
                     name: String::from_utf8_lossy(name).into_owned(),
                     type_code: f.type_ as u32,
