@@ -13,7 +13,6 @@ mod error;
 pub mod events;
 mod fork;
 mod fork_locks;
-mod global;
 mod manager;
 pub mod metrics;
 pub mod mysql;
@@ -26,8 +25,8 @@ mod stats;
 pub use cancel::CancelToken;
 pub use error::{Error, ErrorKind, Result};
 pub use fork::generation as fork_generation;
-pub use global::{metrics_text, open, MysqlPool, MysqlPooled};
 pub use manager::ManageConnection;
+pub use mysql::{metrics_text, open, MysqlPool, MysqlPooled};
 pub use options::{
     OnConflict, Options, PoolConfig, SessionOptions, TlsMode, OPTION_NAMES, SESSION_VARIABLES,
 };

@@ -25,6 +25,7 @@ mod deadline;
 mod dsn;
 mod error_map;
 mod ffi;
+mod global;
 mod go_params;
 mod kind;
 mod manager;
@@ -35,6 +36,7 @@ pub(crate) mod tls_names;
 
 pub use conn::{rounded_timeouts, Connection};
 pub use dsn::{Address, Dsn};
+pub use global::{metrics_text, open, MysqlPool, MysqlPooled};
 pub use kind::{flags, type_name, ColumnKind};
 pub use manager::MysqlManager;
 pub use params::Param;

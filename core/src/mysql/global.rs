@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use super::{rounded_timeouts, Dsn, MysqlManager, Param, QueryResult};
 use crate::events::{self, Event};
 use crate::fork;
 use crate::fork_locks::{self, Leaf};
-use crate::mysql::{rounded_timeouts, Dsn, MysqlManager, Param, QueryResult};
 use crate::pool::lock::Lock;
 use crate::{ErrorKind, PoolConfig, PoolRef, Pooled, Registry, Result};
 
