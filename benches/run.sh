@@ -79,7 +79,7 @@ python_peers() {
   "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null
   # The Python comparisons' peers, and matplotlib for the plots.
   "$venv/bin/python" -m pip install -q matplotlib SQLAlchemy PyMySQL mysql-connector-python \
-    mysqlclient DBUtils 'maturin>=1.9,<2' || return 1
+    mysqlclient DBUtils aiomysql 'maturin>=1.9,<2' || return 1
   # sharedpool's own Python package, linked to the library `make lib` built.
   SHAREDPOOL_LIB_DIR="$PWD/target/release" "$venv/bin/python" -m pip install -q --force-reinstall --no-deps \
     ./bindings/python
@@ -127,6 +127,7 @@ server_phase() {
   step "$bench_limit" "select1 C (C ABI vs raw libmariadb)" target/bench/select1 "${quick[@]}" --out "$results/select1_c.json"
   step "$bench_limit" "select1 Rust (sharedpool vs r2d2+mysql vs raw)" peers select1 "${quick[@]}" --out "$results/select1_rust.json"
   step "$bench_limit" "select1 Python (benches/python)" python_select1
+  step "$bench_limit" "select1 Python asyncio (sharedpool.aio vs aiomysql)" "$venv/bin/python" benches/python/bench_aio.py "${quick[@]}" --out "$results/aio.json"
   step "$bench_limit" "select1 Go (benches/go)" go_select1
   step "$bench_limit" "autoscaler" peers autoscaler "${quick[@]}" --out "$results/autoscaler.json"
   # The storm: at most 30 s a storm (its budget), 8 storms in quick mode, 30 otherwise.

@@ -303,6 +303,12 @@ typedef struct sp_acquire_options {
    * Names the borrower in leak warnings (nullable, UTF-8, borrowed for the call).
    */
   const char *label;
+  /**
+   * (ABI 1.3 extension) How long the caller already waited for this acquire before the
+   * call, in milliseconds (for example queued for a worker thread of an event loop's
+   * hand-off); taken off the timeout, so the whole wait stays within it. 0: none.
+   */
+  int64_t waited_ms;
 } sp_acquire_options;
 
 /**
@@ -592,7 +598,9 @@ struct sp_conn *sp_pool_acquire(struct sp_pool *p, int64_t timeout_ms, struct sp
 /**
  * `sp_pool_acquire` with more control: `o` (nullable: all defaults; borrowed for the call)
  * gives the timeout, a cancellation token that another thread may trigger, an interrupt
- * callback polled while waiting, and a label naming the borrower in leak warnings. A
+ * callback polled while waiting, a label naming the borrower in leak warnings, and the time
+ * the caller already waited (taken off the timeout: with none left, the call takes an idle
+ * connection or fails with `SP_ERR_TIMEOUT` at once). A
  * cancelled or interrupted wait fails with `SP_ERR_CANCELLED`; a NULL or released `p`, an
  * `o->size` below 4 or a non-UTF-8 label with `SP_ERR_INVALID_ARGUMENT`. Thread-safe.
  */

@@ -39,6 +39,10 @@ pub struct sp_acquire_options {
     pub interrupt_ctx: *mut c_void,
     /// Names the borrower in leak warnings (nullable, UTF-8, borrowed for the call).
     pub label: *const c_char,
+    /// (ABI 1.3 extension) How long the caller already waited for this acquire before the
+    /// call, in milliseconds (for example queued for a worker thread of an event loop's
+    /// hand-off); taken off the timeout, so the whole wait stays within it. 0: none.
+    pub waited_ms: i64,
 }
 
 /// The fields of a caller's `sp_acquire_options`, defaults for those beyond its `size`.
@@ -48,6 +52,7 @@ pub(crate) struct AcquireFields {
     pub(crate) interrupt: sp_interrupt_fn,
     pub(crate) interrupt_ctx: *mut c_void,
     pub(crate) label: *const c_char,
+    pub(crate) waited_ms: i64,
 }
 
 impl Default for AcquireFields {
@@ -58,6 +63,7 @@ impl Default for AcquireFields {
             interrupt: None,
             interrupt_ctx: std::ptr::null_mut(),
             label: std::ptr::null(),
+            waited_ms: 0,
         }
     }
 }
@@ -80,6 +86,7 @@ pub(crate) unsafe fn read(name: &str, o: *const sp_acquire_options) -> Result<Ac
         read_field!(o, sp_acquire_options, f, size, interrupt);
         read_field!(o, sp_acquire_options, f, size, interrupt_ctx);
         read_field!(o, sp_acquire_options, f, size, label);
+        read_field!(o, sp_acquire_options, f, size, waited_ms);
     }
     Ok(f)
 }

@@ -107,7 +107,9 @@ pub extern "C" fn sp_pool_acquire(
 
 /// `sp_pool_acquire` with more control: `o` (nullable: all defaults; borrowed for the call)
 /// gives the timeout, a cancellation token that another thread may trigger, an interrupt
-/// callback polled while waiting, and a label naming the borrower in leak warnings. A
+/// callback polled while waiting, a label naming the borrower in leak warnings, and the time
+/// the caller already waited (taken off the timeout: with none left, the call takes an idle
+/// connection or fails with `SP_ERR_TIMEOUT` at once). A
 /// cancelled or interrupted wait fails with `SP_ERR_CANCELLED`; a NULL or released `p`, an
 /// `o->size` below 4 or a non-UTF-8 label with `SP_ERR_INVALID_ARGUMENT`. Thread-safe.
 #[no_mangle]
@@ -131,8 +133,10 @@ pub extern "C" fn sp_pool_acquire_ex(
             ctx: f.interrupt_ctx,
         };
         let interrupt = || poll.call();
+        let wait = timeout(f.timeout_ms).unwrap_or(pool.pool.config().acquire_timeout);
+        let waited = Duration::from_millis(u64::try_from(f.waited_ms).unwrap_or(0));
         let how = Acquire {
-            timeout: timeout(f.timeout_ms),
+            timeout: Some(wait.saturating_sub(waited)),
             label,
             cancel: token,
             interrupt: f.interrupt.map(|_| &interrupt as &dyn Fn() -> bool),

@@ -1,7 +1,9 @@
 /* Every function of the C ABI: happy paths, NULL for every pointer argument, malformed DSNs
  * and options, server errors with errno and SQLSTATE, stats size honouring, handle misuse. */
+#define _POSIX_C_SOURCE 200809L
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -450,6 +452,25 @@ static void test_acquire_ex_and_discard(sp_pool *p) {
   CHECK(sp_pool_acquire_ex(p, &o, &err) == NULL, "cancelled acquire");
   CHECK_CODE(err, SP_ERR_CANCELLED);
   sp_error_free(err), err = NULL;
+
+  /* waited_ms (ABI 1.3): time already spent waiting elsewhere is taken off the timeout; with
+     none left, a full pool fails at once instead of waiting the 5 s. */
+  o.cancel = NULL;
+  o.waited_ms = 5000;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  CHECK(sp_pool_acquire_ex(p, &o, &err) == NULL, "acquire with no time left");
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  CHECK_CODE(err, SP_ERR_TIMEOUT);
+  sp_error_free(err), err = NULL;
+  double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  CHECK(waited < 1.0, "waited_ms taken off the timeout: the call waited %.3f s", waited);
+  o.waited_ms = 4800; /* 200 ms left: a returned connection is still handed over */
+  sp_conn_release(held[0]);
+  c = sp_pool_acquire_ex(p, &o, &err);
+  CHECK(c != NULL, "acquire with 200 ms left and an idle connection: %s", sp_error_message(err));
+  held[0] = c;
+  o.waited_ms = 0;
   for (int i = 0; i < 3; i++) sp_conn_release(held[i]);
   sp_cancel_trigger(NULL);
   sp_cancel_free(token);

@@ -102,25 +102,53 @@ fn on_main_thread() -> bool {
     (unsafe { libc::pthread_self() } as u64) == MAIN_THREAD.load(Ordering::Relaxed)
 }
 
-/// Checks a connection out of `pool` (call without the GIL). `timeout_ms < 0`: the pool's default;
-/// `label` names the borrower in leak warnings.
+/// How one acquire waits, besides Ctrl-C on the main thread.
+#[derive(Clone, Copy)]
+pub struct Wait<'a> {
+    /// The longest wait; negative: the pool's `acquire_timeout_ms`.
+    pub timeout_ms: i64,
+    /// Names the borrower in leak warnings.
+    pub label: Option<&'a CStr>,
+    /// Ends the wait when triggered (NULL: none).
+    pub cancel: *const ffi::sp_cancel,
+    /// Already waited before the call (queued for a worker thread), taken off the timeout.
+    pub waited_ms: i64,
+}
+
+impl Default for Wait<'_> {
+    fn default() -> Self {
+        Wait {
+            timeout_ms: -1,
+            label: None,
+            cancel: std::ptr::null(),
+            waited_ms: 0,
+        }
+    }
+}
+
+// SAFETY: the token is thread-safe, and borrowed (through its Python object) for the call.
+unsafe impl Send for Wait<'_> {}
+// SAFETY: as above; a Wait is never written.
+unsafe impl Sync for Wait<'_> {}
+
+/// Checks a connection out of `pool` (call without the GIL).
 pub fn acquire(
     pool: *mut ffi::sp_pool,
-    timeout_ms: i64,
-    label: Option<&CStr>,
+    wait: Wait<'_>,
     interrupt: &Interrupt,
 ) -> Result<ConnPtr, SpError> {
     let opts = ffi::sp_acquire_options {
         size: std::mem::size_of::<ffi::sp_acquire_options>() as u32,
-        timeout_ms,
-        cancel: std::ptr::null(),
+        timeout_ms: wait.timeout_ms,
+        cancel: wait.cancel,
         interrupt: if on_main_thread() {
             Some(poll_signals)
         } else {
             None
         },
         interrupt_ctx: interrupt as *const Interrupt as *mut c_void,
-        label: label.map_or(std::ptr::null(), CStr::as_ptr),
+        label: wait.label.map_or(std::ptr::null(), CStr::as_ptr),
+        waited_ms: wait.waited_ms,
     };
     let mut err = std::ptr::null_mut();
     // SAFETY: pool is a live pool handle; opts and err are valid for the call.

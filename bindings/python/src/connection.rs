@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use crate::acquire::ConnPtr;
+use crate::cancel::{Cancel, TokenPtr};
 use crate::errors::SpError;
 use crate::ffi;
 use crate::params::{prepare, Call};
@@ -33,11 +34,25 @@ impl RawConnection {
     }
 }
 
-/// Runs one statement on `conn` (call without the GIL).
-pub fn query_raw(conn: ConnPtr, call: Call) -> Result<ResultSet, SpError> {
+/// Runs one statement on `conn` (call without the GIL); `cancel` (NULL: none) stops it.
+pub fn query_raw(
+    conn: ConnPtr,
+    call: Call,
+    cancel: *const ffi::sp_cancel,
+) -> Result<ResultSet, SpError> {
     let mut err = std::ptr::null_mut();
-    // SAFETY: conn is a live connection used by this thread alone; call points to live data.
-    let r = unsafe { ffi::sp_conn_query(conn.0, call.sql, call.params, call.n, &mut err) };
+    let r = if cancel.is_null() {
+        // SAFETY: conn is a live connection used by this thread alone; call points to live data.
+        unsafe { ffi::sp_conn_query(conn.0, call.sql, call.params, call.n, &mut err) }
+    } else {
+        let o = ffi::sp_query_options {
+            size: std::mem::size_of::<ffi::sp_query_options>() as u32,
+            timeout_ms: 0,
+            cancel,
+        };
+        // SAFETY: as above; o is valid for the call and the token is borrowed for it.
+        unsafe { ffi::sp_conn_query_ex(conn.0, call.sql, call.params, call.n, &o, &mut err) }
+    };
     if r.is_null() {
         Err(SpError::take(ffi::SP_ERR_INTERNAL, err))
     } else {
@@ -64,20 +79,23 @@ fn stream_raw(conn: ConnPtr, call: Call) -> Result<RowsPtr, SpError> {
 impl RawConnection {
     /// Runs `sql` with `%s` (sequence) or `%(name)s` (dict) parameters. Returns
     /// `(rows, description, rowcount, lastrowid)`; rows and description are None for a
-    /// statement without a result set.
-    #[pyo3(signature = (sql, params=None))]
+    /// statement without a result set. Triggering `cancel` stops the statement on the server
+    /// (the connection is then closed at release).
+    #[pyo3(signature = (sql, params=None, *, cancel=None))]
     fn query<'py>(
         &self,
         py: Python<'py>,
         sql: &str,
         params: Option<&Bound<'py, PyAny>>,
+        cancel: Option<&Bound<'py, Cancel>>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let prepared = prepare(py, sql, params)?;
         let call = prepared.call();
+        let token = TokenPtr(crate::cancel::ptr(cancel));
         let out = detach(py, || {
             let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
             match *guard {
-                Some(conn) => query_raw(conn, call),
+                Some(conn) => query_raw(conn, call, token.get()),
                 None => Err(SpError::local(
                     ffi::SP_ERR_POOL_CLOSED,
                     "the connection is closed",

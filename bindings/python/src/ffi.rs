@@ -95,6 +95,7 @@ pub struct sp_acquire_options {
     pub interrupt: sp_interrupt_fn,
     pub interrupt_ctx: *mut ::core::ffi::c_void,
     pub label: *const ::core::ffi::c_char,
+    pub waited_ms: i64,
 }
 impl Default for sp_acquire_options {
     fn default() -> Self {

@@ -6,6 +6,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod acquire;
+mod cancel;
 mod connection;
 mod errors;
 #[allow(non_camel_case_types, non_upper_case_globals, dead_code)]
@@ -86,6 +87,7 @@ fn _sharedpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pool::Pool>()?;
     m.add_class::<connection::RawConnection>()?;
     m.add_class::<rows::RawRows>()?;
+    m.add_class::<cancel::Cancel>()?;
     m.add_function(wrap_pyfunction!(metrics_text, m)?)?;
     m.add_function(wrap_pyfunction!(library_version, m)?)?;
     m.add_function(wrap_pyfunction!(abi_version, m)?)?;

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
-use crate::acquire::{acquire, Interrupt};
+use crate::acquire::{acquire, Interrupt, Wait};
+use crate::cancel::{Cancel, TokenPtr};
 use crate::connection::{query_raw, RawConnection};
 use crate::errors::{interface_error, SpError};
 use crate::ffi;
@@ -50,20 +51,39 @@ impl Pool {
         py: Python<'_>,
         sql: &str,
         params: Option<&Bound<'_, PyAny>>,
+        cancel: Option<&Bound<'_, Cancel>>,
+        waited: f64,
     ) -> PyResult<ResultSet> {
         let prepared = prepare(py, sql, params)?;
         let call = prepared.call();
         let handle = self.handle()?;
         let interrupt = Interrupt::default();
+        let token = TokenPtr(crate::cancel::ptr(cancel));
+        let wait = Wait {
+            cancel: token.get(),
+            waited_ms: millis("waited", waited)?,
+            ..Wait::default()
+        };
         let out = detach(py, || {
-            let conn = acquire(handle.0, -1, None, &interrupt)?;
-            let res = query_raw(conn, call);
+            let conn = acquire(handle.0, wait, &interrupt)?;
+            let res = query_raw(conn, call, token.get());
             conn.release();
             drop(handle);
             res
         });
         drop(prepared);
         out.map_err(|e| interrupt.error(py, e))
+    }
+}
+
+/// Seconds (>= 0, finite) as whole milliseconds, for the argument `what`.
+fn millis(what: &str, seconds: f64) -> PyResult<i64> {
+    if seconds >= 0.0 && seconds.is_finite() {
+        Ok((seconds * 1000.0).round() as i64)
+    } else {
+        Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "{what} must be >= 0 seconds, got {seconds}"
+        )))
     }
 }
 
@@ -149,50 +169,62 @@ impl Pool {
     }
 
     /// Runs one statement on a pooled connection; returns its rows as a list of tuples.
-    #[pyo3(signature = (sql, params=None))]
+    /// Triggering `cancel` ends the wait for a connection or stops the running statement;
+    /// `waited` (seconds) was already spent waiting for this call elsewhere (queued for a
+    /// worker thread) and is taken off the acquire timeout.
+    #[pyo3(signature = (sql, params=None, *, cancel=None, waited=0.0))]
     fn query<'py>(
         &self,
         py: Python<'py>,
         sql: &str,
         params: Option<&Bound<'py, PyAny>>,
+        cancel: Option<&Bound<'py, Cancel>>,
+        waited: f64,
     ) -> PyResult<Bound<'py, PyList>> {
-        self.run(py, sql, params)?.rows(py)
+        self.run(py, sql, params, cancel, waited)?.rows(py)
     }
 
     /// Runs one statement on a pooled connection; returns the number of affected rows.
-    #[pyo3(signature = (sql, params=None))]
+    /// `cancel` and `waited` as for `query`.
+    #[pyo3(signature = (sql, params=None, *, cancel=None, waited=0.0))]
     fn execute(
         &self,
         py: Python<'_>,
         sql: &str,
         params: Option<&Bound<'_, PyAny>>,
+        cancel: Option<&Bound<'_, Cancel>>,
+        waited: f64,
     ) -> PyResult<u64> {
-        Ok(self.run(py, sql, params)?.affected_rows())
+        Ok(self.run(py, sql, params, cancel, waited)?.affected_rows())
     }
 
     /// Checks a connection out (waits at most `timeout` seconds; None: the pool's
-    /// acquire_timeout). Ctrl-C interrupts the wait. `label` names the borrower in leak warnings.
-    #[pyo3(signature = (timeout=None, label=None))]
+    /// acquire_timeout). Ctrl-C interrupts the wait. `label` names the borrower in leak warnings;
+    /// `cancel` and `waited` as for `query`.
+    #[pyo3(signature = (timeout=None, label=None, *, cancel=None, waited=0.0))]
     fn acquire(
         &self,
         py: Python<'_>,
         timeout: Option<f64>,
         label: Option<&str>,
+        cancel: Option<&Bound<'_, Cancel>>,
+        waited: f64,
     ) -> PyResult<RawConnection> {
         let timeout_ms = match timeout {
             None => -1,
-            Some(t) if t >= 0.0 && t.is_finite() => (t * 1000.0).round() as i64,
-            Some(t) => {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "timeout must be >= 0, got {t}"
-                )))
-            }
+            Some(t) => millis("timeout", t)?,
         };
         let label = label.map(|l| cstring("the label", l)).transpose()?;
         let handle = self.handle()?;
         let interrupt = Interrupt::default();
+        let wait = Wait {
+            timeout_ms,
+            label: label.as_deref(),
+            cancel: crate::cancel::ptr(cancel),
+            waited_ms: millis("waited", waited)?,
+        };
         let out = detach(py, || {
-            let conn = acquire(handle.0, timeout_ms, label.as_deref(), &interrupt);
+            let conn = acquire(handle.0, wait, &interrupt);
             drop(handle);
             conn
         });
