@@ -21,9 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 # benches/ for a full run; benches/run.sh points a QUICK run elsewhere (target/bench/quick).
-BENCHES = Path(
-    os.environ.get("BENCH_OUT_DIR") or Path(__file__).resolve().parent
-).resolve()
+BENCHES = Path(os.environ.get("BENCH_OUT_DIR") or Path(__file__).resolve().parent).resolve()
 RESULTS = BENCHES / "results"
 OUT = BENCHES / "RESULTS.md"
 
@@ -60,10 +58,7 @@ def group(rows: list[dict], *keys: str) -> dict[tuple, list[dict]]:
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
@@ -88,15 +83,11 @@ class Report:
 
     def failed(self, bench: str, doc: dict | None) -> None:
         if doc is None:
-            self.failures.append(
-                f"{bench}: no results file (the step did not run or crashed)"
-            )
+            self.failures.append(f"{bench}: no results file (the step did not run or crashed)")
             return
         for f in doc.get("failed", []):
             who = f.get("lib") or f.get("mode") or f.get("contender") or ""
-            self.failures.append(
-                f"{bench}: {who} failed: {f.get('error', 'see the run log')}"
-            )
+            self.failures.append(f"{bench}: {who} failed: {f.get('error', 'see the run log')}")
 
     def plot(
         self,
@@ -109,9 +100,7 @@ class Report:
         if self.plt is None or not any(series for _, series in panels):
             return
         plt = self.plt
-        fig, axes = plt.subplots(
-            1, len(panels), figsize=(6 * len(panels), 4.2), squeeze=False
-        )
+        fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), squeeze=False)
         for ax, (sub, series) in zip(axes[0], panels):
             for label, (xs, ys) in series.items():
                 ax.plot(xs, ys, marker="o", label=label)
@@ -130,31 +119,18 @@ class Report:
 
 
 def bars(
-    rep: Report,
-    name: str,
-    title: str,
-    groups: list[str],
-    panels: list[tuple[str, dict[str, list[float]]]],
+    rep: Report, name: str, title: str, groups: list[str], panels: list[tuple[str, dict[str, list[float]]]]
 ) -> None:
     """One panel per metric; in each, one bar per group and series."""
     if rep.plt is None or not panels:
         return
     plt = rep.plt
-    fig, axes = plt.subplots(
-        1, len(panels), figsize=(4.5 * len(panels), 3.8), squeeze=False
-    )
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.8), squeeze=False)
     for ax, (sub, series) in zip(axes[0], panels):
         width = 0.8 / max(len(series), 1)
         for i, (label, values) in enumerate(series.items()):
-            ax.bar(
-                [g + i * width for g in range(len(groups))],
-                values,
-                width=width,
-                label=label,
-            )
-        ax.set_xticks(
-            [g + width * (len(series) - 1) / 2 for g in range(len(groups))], groups
-        )
+            ax.bar([g + i * width for g in range(len(groups))], values, width=width, label=label)
+        ax.set_xticks([g + width * (len(series) - 1) / 2 for g in range(len(groups))], groups)
         ax.set_title(sub, fontsize=10)
         ax.grid(True, axis="y", alpha=0.3)
         ax.legend(fontsize=8)
@@ -178,19 +154,12 @@ def engine(rep: Report) -> None:
         "Ratio = sharedpool ÷ peer (above 1: sharedpool faster). Source: `core/benches/peers/engine.rs`.\n"
     )
     g = group(doc["rows"], "pool_size", "threads", "lib")
-    libs = [
-        lib
-        for lib in ("sharedpool", "r2d2", "deadpool", "bb8")
-        if any(k[2] == lib for k in g)
-    ]
+    libs = [lib for lib in ("sharedpool", "r2d2", "deadpool", "bb8") if any(k[2] == lib for k in g)]
     panels = []
     for size in sorted({k[0] for k in g}):
         rows, series = [], {}
         for threads in sorted({k[1] for k in g if k[0] == size}):
-            ops = {
-                lib: [r["ops_per_s"] for r in g.get((size, threads, lib), [])]
-                for lib in libs
-            }
+            ops = {lib: [r["ops_per_s"] for r in g.get((size, threads, lib), [])] for lib in libs}
             row = [str(threads)]
             for lib in libs:
                 row.append(spread(ops[lib]) if ops[lib] else "–")
@@ -200,8 +169,7 @@ def engine(rep: Report) -> None:
                 rs = g.get((size, threads, lib), [])
                 row.append(
                     " / ".join(
-                        f"{med([r['latency'][q] for r in rs]):.2f}"
-                        for q in ("p50_us", "p99_us", "p999_us")
+                        f"{med([r['latency'][q] for r in rs]):.2f}" for q in ("p50_us", "p99_us", "p999_us")
                     )
                     if rs
                     else "–"
@@ -220,18 +188,10 @@ def engine(rep: Report) -> None:
         )
         rep.add(f"\n### Pool of {size}\n\n" + table(header, rows))
         panels.append((f"pool of {size}", series))
-    rep.plot(
-        "engine.png",
-        "Engine: acquire+release per second (no I/O)",
-        panels,
-        "threads",
-        "ops/s",
-    )
+    rep.plot("engine.png", "Engine: acquire+release per second (no I/O)", panels, "threads", "ops/s")
 
 
-def select1_native(
-    rep: Report, file: str, title: str, floor: str, peers: list[str]
-) -> None:
+def select1_native(rep: Report, file: str, title: str, floor: str, peers: list[str]) -> None:
     doc = load(file)
     rep.failed(title, doc)
     rep.add(f"\n### {title}\n")
@@ -261,10 +221,7 @@ def select1_native(
                     spread(ops),
                     f"{med([r['latency']['p50_us'] for r in rs]):.0f}",
                     f"{med([r['latency']['p99_us'] for r in rs]):.0f}",
-                    ratio(
-                        med(ops),
-                        med([r["ops_per_s"] for r in g.get((clients, floor), [])]),
-                    ),
+                    ratio(med(ops), med([r["ops_per_s"] for r in g.get((clients, floor), [])])),
                     ratio(sp, med(ops)) if m != "sharedpool" else "",
                     max(r["server"]["max_used_connections"] for r in rs),
                     max(r["server"]["connections"] for r in rs),
@@ -317,9 +274,7 @@ def measured(doc: dict) -> str:
 
 def select1_python(rep: Report) -> None:
     doc = load("python.json")
-    rep.add(
-        "\n### Python (benches/python/bench_select1.py, the Python binding's benchmark)\n"
-    )
+    rep.add("\n### Python (benches/python/bench_select1.py, the Python binding's benchmark)\n")
     if doc is None:
         rep.failures.append(
             "select1 Python: no benches/results/python.json (benches/python/bench_select1.py did not run)"
@@ -338,9 +293,7 @@ def select1_python(rep: Report) -> None:
         "(min–max); p50/p99: latency of one statement, the median over repeats; ratios on median throughput "
         "(above 1: faster than the floor / than SQLAlchemy over MySQLdb); server counts per repeat, the "
         "largest over repeats: `Connections` delta, `Max_used_connections` after `FLUSH STATUS` (without "
-        "the benchmark's own connection), `Threads_created` delta."
-        + measured(doc)
-        + "\n"
+        "the benchmark's own connection), `Threads_created` delta." + measured(doc) + "\n"
     )
     rows, series = [], {}
     for clients, contenders in doc.get("results", {}).items():
@@ -351,10 +304,7 @@ def select1_python(rep: Report) -> None:
 
         sqla = contenders.get("SQLAlchemy QueuePool over MySQLdb")
         for name, r in contenders.items():
-            lo, hi = (
-                r.get("min_ops_per_s", 1e6 / r["max_us"]),
-                r.get("max_ops_per_s", 1e6 / r["min_us"]),
-            )
+            lo, hi = r.get("min_ops_per_s", 1e6 / r["max_us"]), r.get("max_ops_per_s", 1e6 / r["min_us"])
             rows.append(
                 [
                     clients,
@@ -405,9 +355,7 @@ def select1_go(rep: Report) -> None:
     doc = load("go.json")
     rep.add("\n### Go (benches/go, the Go binding's benchmark)\n")
     if doc is None:
-        rep.failures.append(
-            "select1 Go: no benches/results/go.json (benches/go did not run)"
-        )
+        rep.failures.append("select1 Go: no benches/results/go.json (benches/go did not run)")
         rep.add("\nNo results.\n")
         return
     rows, series = [], {}
@@ -419,9 +367,7 @@ def select1_go(rep: Report) -> None:
                 f"{s['median_ops_per_sec']:,.0f} ({s['min_ops_per_sec']:,.0f}–{s['max_ops_per_sec']:,.0f})",
                 f"{s['median_p50_us']:.0f}" if "median_p50_us" in s else "–",
                 f"{s['median_p99_us']:.0f}" if "median_p99_us" in s else "–",
-                f"{s['ratio_vs_database_sql']:.2f}×"
-                if s.get("ratio_vs_database_sql")
-                else "",
+                f"{s['ratio_vs_database_sql']:.2f}×" if s.get("ratio_vs_database_sql") else "",
                 s.get("max_max_used_connections", "–"),
                 s.get("max_server_connections", "–"),
                 s.get("max_threads_created", "–"),
@@ -470,9 +416,7 @@ def select1_aio(rep: Report) -> None:
     doc = load("aio.json")
     rep.add("\n### Python asyncio (benches/python/bench_aio.py)\n")
     if doc is None:
-        rep.failures.append(
-            "select1 asyncio: no results/aio.json (benches/python/bench_aio.py did not run)"
-        )
+        rep.failures.append("select1 asyncio: no results/aio.json (benches/python/bench_aio.py did not run)")
         rep.add("\nNo results.\n")
         return
     rows = [
@@ -492,17 +436,7 @@ def select1_aio(rep: Report) -> None:
         "one statement, the median over runs; ratio = this ÷ aiomysql's pool (autocommit, `acquire` + "
         "cursor + `execute` + `fetchone`) on median throughput. sharedpool.aio hands each call to a worker "
         "thread (the library's statements block a thread).\n\n"
-        + table(
-            [
-                "tasks",
-                "implementation",
-                "statements/s",
-                "p50 µs",
-                "p99 µs",
-                "÷ aiomysql",
-            ],
-            rows,
-        )
+        + table(["tasks", "implementation", "statements/s", "p50 µs", "p99 µs", "÷ aiomysql"], rows)
     )
 
 
@@ -535,13 +469,7 @@ def autoscaler(rep: Report) -> None:
                     med([r["server"]["connection_memory_bytes_median"] for r in base]),
                     med([r["server"]["connection_memory_bytes_median"] for r in rs]),
                 ),
-                spread(
-                    [
-                        r["server"].get("memory_used_growth_bytes", 0) / 2**20
-                        for r in rs
-                    ],
-                    "{:.1f}",
-                ),
+                spread([r["server"].get("memory_used_growth_bytes", 0) / 2**20 for r in rs], "{:.1f}"),
                 spread([r["statements_per_s"] for r in rs]),
                 spread([r["polls_per_s"] for r in rs]),
                 spread([r["poll_latency"]["p50_us"] for r in rs], "{:.0f}"),
@@ -577,10 +505,7 @@ def autoscaler(rep: Report) -> None:
     modes = [m for (m,) in g]
     metrics = [
         ("server connections", lambda r: r["server"]["max_used_connections"]),
-        (
-            "connection memory, MiB",
-            lambda r: r["server"]["connection_memory_bytes_median"] / 2**20,
-        ),
+        ("connection memory, MiB", lambda r: r["server"]["connection_memory_bytes_median"] / 2**20),
         ("poll p99, ms", lambda r: r["poll_latency"]["p99_us"] / 1000),
     ]
     bars(
@@ -588,10 +513,7 @@ def autoscaler(rep: Report) -> None:
         "autoscaler.png",
         "Autoscaler: 100 pollers, a connection each vs one shared pool",
         modes,
-        [
-            (title, {"median": [med([f(r) for r in g[(m,)]]) for m in modes]})
-            for title, f in metrics
-        ],
+        [(title, {"median": [med([f(r) for r in g[(m,)]]) for m in modes]}) for title, f in metrics],
     )
 
 
@@ -621,14 +543,7 @@ def storm(rep: Report) -> None:
                 sum(r["errors"] for r in rs),
                 sum(r.get("hung", 0) for r in rs),
                 "; ".join(f"{v}× {k[:70]}" for k, v in kinds.items()) or "",
-                spread(
-                    [
-                        r["first_result_ms"]
-                        for r in rs
-                        if r["first_result_ms"] is not None
-                    ],
-                    "{:.1f}",
-                ),
+                spread([r["first_result_ms"] for r in rs if r["first_result_ms"] is not None], "{:.1f}"),
                 spread([r["latency"]["p99_us"] / 1000 for r in rs], "{:.1f}"),
                 spread([r["all_done_ms"] for r in rs], "{:.1f}"),
                 max(r["server"]["max_used_connections"] for r in rs),
@@ -663,9 +578,7 @@ def storm(rep: Report) -> None:
         rep.add(
             f"\nEvery request is bounded ({timeout} s connect/read/write timeouts, a {budget} s budget per "
             "storm); hung = failed only after its timeout, or unfinished when the budget was up. Over all runs:\n\n"
-            + "".join(
-                f"- {mode}: {n} requests hung\n" for mode, n in sorted(hung.items())
-            )
+            + "".join(f"- {mode}: {n} requests hung\n" for mode, n in sorted(hung.items()))
         )
     sizes = sorted({k[0] for k in g})
     clients = sorted({k[1] for k in g})
@@ -680,13 +593,7 @@ def storm(rep: Report) -> None:
         "Storm: cold pool vs a connection per request (server max_connections=60)",
         [f"{n} requests" for n in sizes],
         [
-            (
-                title,
-                {
-                    c: [med([f(r) for r in g.get((n, c), [])]) for n in sizes]
-                    for c in clients
-                },
-            )
+            (title, {c: [med([f(r) for r in g.get((n, c), [])]) for n in sizes] for c in clients})
             for title, f in metrics
         ],
     )
@@ -723,13 +630,7 @@ def reset_cost(rep: Report) -> None:
     rep.add(
         "\n"
         + table(
-            [
-                "contender",
-                "borrower",
-                "extra round trips per borrow",
-                "what the server got, per borrow",
-            ],
-            rows,
+            ["contender", "borrower", "extra round trips per borrow", "what the server got, per borrow"], rows
         )
     )
 
@@ -739,11 +640,7 @@ def main() -> int:
     engine(rep)
     rep.add("\n## 2. End-to-end `SELECT 1` over loopback\n")
     select1_native(
-        rep,
-        "select1_c.json",
-        "C: sharedpool C ABI vs one raw libmariadb connection per client",
-        "raw",
-        [],
+        rep, "select1_c.json", "C: sharedpool C ABI vs one raw libmariadb connection per client", "raw", []
     )
     select1_native(
         rep,
@@ -760,27 +657,17 @@ def main() -> int:
     reset_cost(rep)
 
     timings = load("timings.json") or {}
-    docs = [
-        d
-        for d in (load(n) for n in ("engine.json", "select1_rust.json", "storm.json"))
-        if d
-    ]
+    docs = [d for d in (load(n) for n in ("engine.json", "select1_rust.json", "storm.json")) if d]
     quick = any(d.get("quick") for d in docs)
     when = max((d.get("unix_time", 0) for d in docs), default=0)
     date = (
-        datetime.datetime.fromtimestamp(when, datetime.timezone.utc).strftime(
-            "%Y-%m-%d %H:%M UTC"
-        )
+        datetime.datetime.fromtimestamp(when, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         if when
         else "?"
     )
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=BENCHES,
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=BENCHES
         ).stdout.strip()
     except OSError:
         commit = "?"
@@ -799,25 +686,15 @@ def main() -> int:
         "read the ratios, not the absolute numbers, and look at the spread.\n",
     ]
     if rep.failures:
-        head.append(
-            "\n**Failed or missing in this run:**\n\n"
-            + "".join(f"- {f}\n" for f in rep.failures)
-        )
+        head.append("\n**Failed or missing in this run:**\n\n" + "".join(f"- {f}\n" for f in rep.failures))
     steps = [
         [k, v["seconds"], "ok" if v["exit"] == 0 else f"FAILED (exit {v['exit']})"]
         for k, v in timings.items()
         if k != "total"
     ]
-    tail = (
-        ["\n## Steps of this run\n\n" + table(["step", "seconds", "status"], steps)]
-        if steps
-        else []
-    )
+    tail = ["\n## Steps of this run\n\n" + table(["step", "seconds", "status"], steps)] if steps else []
     OUT.write_text("".join(head + rep.parts + tail))
-    print(
-        f"report: wrote {OUT}"
-        + (f" ({len(rep.failures)} failures listed)" if rep.failures else "")
-    )
+    print(f"report: wrote {OUT}" + (f" ({len(rep.failures)} failures listed)" if rep.failures else ""))
     return 3 if rep.failures else 0
 
 
