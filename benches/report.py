@@ -623,8 +623,8 @@ def fleet(rep: Report, ran: bool) -> None:
         return
     rep.add(
         "\nMany processes, a pool each, one server; every process of a fleet starts at the same instant. "
-        f"Medians over {doc.get('reps')} runs (statements: min–max beside), contenders interleaved; errors "
-        "are what the application saw (the kinds summed over all runs, with the first message); p99 is the "
+        f"Medians over {doc.get('reps')} runs (min–max beside), contenders interleaved; errors "
+        "are what the application saw (per run; the kinds summed over all runs, with the first message); p99 is the "
         "wait+statement latency of the statements that succeeded; server connections are `Threads_connected` "
         "less the driver's own. Source: `benches/fleet.py` (Go: `benches/go/fleet.go`)."
         + measured(doc)
@@ -651,13 +651,13 @@ def fleet(rep: Report, ran: bool) -> None:
         )
         rows = []
         for r in busy["results"].values():
-            lo, hi = r.get("statements_min_max", [None, None])
+            runs = r.get("runs", [])
             rows.append(
                 [
                     r["label"],
-                    n(r["statements"]) + (f" ({n(lo)}–{n(hi)})" if lo != hi else ""),
+                    spread([x["statements"] for x in runs]),
                     n(r.get("statements_vs_sqlalchemy"), "{:.2f}×"),
-                    n(r["errors"]),
+                    spread([x["errors"] for x in runs]),
                     kinds(r),
                     f"{n(r.get('outside_refused'))} of {n(r.get('outside_attempts'))}",
                     n(r.get("p99_ms"), "{:.1f}"),
@@ -671,7 +671,7 @@ def fleet(rep: Report, ran: bool) -> None:
                     "statements",
                     "÷ SQLAlchemy",
                     "errors",
-                    "error kinds",
+                    "error kinds (all runs)",
                     "outside client refused",
                     "p99 ms",
                     "server conns peak / end",
@@ -690,11 +690,11 @@ def fleet(rep: Report, ran: bool) -> None:
         rows = [
             [
                 r["label"],
-                f"{n(r['statements'])}",
-                n(r["errors"]),
+                spread([x["statements"] for x in r.get("runs", [])]),
+                spread([x["errors"] for x in r.get("runs", [])]),
                 n(r.get("p99_ms"), "{:.1f}"),
-                n(r.get("server_connections_final")),
-                n(r.get("server_connections_peak")),
+                spread([x["server_connections_final"] for x in r.get("runs", [])]),
+                spread([x["server_connections_peak"] for x in r.get("runs", [])]),
             ]
             for r in idle["results"].values()
         ]
