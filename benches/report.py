@@ -635,6 +635,112 @@ def reset_cost(rep: Report) -> None:
     )
 
 
+def fleet(rep: Report, ran: bool) -> None:
+    """Section 6 from fleet.json; a missing file is a failure only when this run had the step."""
+    doc = load("fleet.json")
+    rep.add("\n## 6. Fleets that outgrow the server\n")
+    if doc is None:
+        if ran:
+            rep.failed("fleet", doc)
+        rep.add("\nNo results (`benches/fleet.py` did not run).\n")
+        return
+    rep.failed("fleet", doc)
+    scenarios = doc.get("scenarios", {})
+    if not scenarios:
+        rep.add("\nNo results.\n")
+        return
+    rep.add(
+        "\nMany processes, a pool each, one server; every process of a fleet starts at the same instant. "
+        f"Medians over {doc.get('reps')} runs (min–max beside), contenders interleaved; errors "
+        "are what the application saw (per run; the kinds summed over all runs, with the first message); p99 is the "
+        "wait+statement latency of the statements that succeeded; server connections are `Threads_connected` "
+        "less the driver's own. Source: `benches/fleet.py` (Go: `benches/go/fleet.go`)."
+        + measured(doc)
+        + "\n"
+    )
+
+    def n(x: float | None, fmt: str = "{:,.0f}") -> str:
+        return "–" if x is None else fmt.format(x)
+
+    def kinds(r: dict, key: str = "errors_by_kind_total", first: str = "first_error") -> str:
+        def msg(k: str) -> str:
+            m = " ".join(str(r.get(first, {}).get(k, "")).split())[:60].replace("|", "\\|")
+            return f" ({m})" if m else ""
+
+        return "; ".join(f"{v:,}× {k}{msg(k)}" for k, v in r.get(key, {}).items())
+
+    busy = scenarios.get("busy")
+    if busy:
+        rep.add(
+            f"\n### Busy: {busy['processes']} processes × {busy['threads_per_process']} threads, "
+            f"`{busy['statement']}` for {busy['duration_s']:g} s, server `max_connections={busy['max_connections']}`\n\n"
+            "Each process's pool is at most 10 (the fleet asks for twice the server's limit); an outside client "
+            f"connects every {busy.get('outside_client_every_s')} s as the application user while the fleet runs.\n\n"
+        )
+        rows = []
+        for r in busy["results"].values():
+            runs = r.get("runs", [])
+            rows.append(
+                [
+                    r["label"],
+                    spread([x["statements"] for x in runs]),
+                    n(r.get("statements_vs_sqlalchemy"), "{:.2f}×"),
+                    spread([x["errors"] for x in runs]),
+                    kinds(r),
+                    f"{n(r.get('outside_refused'))} of {n(r.get('outside_attempts'))}",
+                    n(r.get("p99_ms"), "{:.1f}"),
+                    f"{n(r.get('server_connections_peak'))} / {n(r.get('server_connections_final'))}",
+                ]
+            )
+        rep.add(
+            table(
+                [
+                    "contender",
+                    "statements",
+                    "÷ SQLAlchemy",
+                    "errors",
+                    "error kinds (all runs)",
+                    "outside client refused",
+                    "p99 ms",
+                    "server conns peak / end",
+                ],
+                rows,
+            )
+        )
+    idle = scenarios.get("idle")
+    if idle:
+        rep.add(
+            f"\n### Mostly idle: {idle['processes']} processes × {idle['threads_per_process']} threads, "
+            f"`{idle['statement']}` about once a second each for {idle['duration_s']:g} s\n\n"
+            "sharedpool `max_size=4, adaptive=true`; the fixed pools keep 4 connections each "
+            "(SQLAlchemy `pool_size=4, max_overflow=0`; database/sql `SetMaxOpenConns(4)`, `SetMaxIdleConns(4)`).\n\n"
+        )
+        rows = [
+            [
+                r["label"],
+                spread([x["statements"] for x in r.get("runs", [])]),
+                spread([x["errors"] for x in r.get("runs", [])]),
+                n(r.get("p99_ms"), "{:.1f}"),
+                spread([x["server_connections_final"] for x in r.get("runs", [])]),
+                spread([x["server_connections_peak"] for x in r.get("runs", [])]),
+            ]
+            for r in idle["results"].values()
+        ]
+        rep.add(
+            table(
+                [
+                    "contender",
+                    "statements",
+                    "errors",
+                    "p99 ms",
+                    "server conns at the end",
+                    "server conns peak",
+                ],
+                rows,
+            )
+        )
+
+
 def main() -> int:
     rep = Report()
     engine(rep)
@@ -655,8 +761,9 @@ def main() -> int:
     autoscaler(rep)
     storm(rep)
     reset_cost(rep)
-
     timings = load("timings.json") or {}
+    fleet(rep, "fleet" in timings)
+
     docs = [d for d in (load(n) for n in ("engine.json", "select1_rust.json", "storm.json")) if d]
     quick = any(d.get("quick") for d in docs)
     when = max((d.get("unix_time", 0) for d in docs), default=0)

@@ -133,6 +133,9 @@ server_phase() {
   # The storm: at most 30 s a storm (its budget), 8 storms in quick mode, 30 otherwise.
   step "$(limit 600 1500)" "storm" peers storm "${quick[@]}" --out "$results/storm.json"
   step "$bench_limit" "reset cost" "$venv/bin/python" benches/reset_cost.py "${quick[@]}" --out "$results/reset_cost.json"
+  # Fleets: 12 (busy) and 20 (idle) processes a contender, each with its own pool; about 60 s in
+  # quick mode, 4 min otherwise. The Go contender is built from benches/go into target/bench.
+  step "$bench_limit" "fleet" "$venv/bin/python" benches/fleet.py "${quick[@]}" --out "$results/fleet.json"
 }
 
 if [ "${1:-}" = server ]; then

@@ -8,6 +8,9 @@
 //	QUICK=1 …   a short run for CI (concurrency 1 and 16, 3 repeats of 200 ms)
 //
 // It prints a table and writes benches/results/go.json. Speed is measured here, never in tests.
+//
+// With -fleet-worker it is instead one process of benches/fleet.py's fleet (database/sql over
+// go-sql-driver; see fleet.go): -scenario busy|idle -threads N -duration D -max-open N -max-idle N.
 package main
 
 import (
@@ -74,7 +77,17 @@ func main() {
 	only := flag.String("only", "", "run only this implementation (for profiling)")
 	concs := flag.String("conc", "", "comma-separated concurrencies (default 1,4,16,64,256; QUICK=1: 1,16)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
+	worker := flag.Bool("fleet-worker", false, "run as one process of benches/fleet.py's fleet")
+	scenario := flag.String("scenario", "busy", "fleet worker: busy or idle")
+	threads := flag.Int("threads", 6, "fleet worker: goroutines")
+	duration := flag.Duration("duration", 8*time.Second, "fleet worker: the run's length")
+	maxOpen := flag.Int("max-open", 10, "fleet worker: SetMaxOpenConns")
+	maxIdle := flag.Int("max-idle", 5, "fleet worker: SetMaxIdleConns")
 	flag.Parse()
+	if *worker {
+		fleetWorker(*scenario, *threads, *duration, *maxOpen, *maxIdle)
+		return
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
