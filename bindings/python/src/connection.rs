@@ -29,8 +29,22 @@ impl RawConnection {
         }
     }
 
-    fn take(&self) -> Option<ConnPtr> {
+    /// Takes the connection out (to release or discard it); None once released.
+    pub fn take(&self) -> Option<ConnPtr> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// Runs one statement on the connection (call without the GIL); serialized with every other
+    /// call on it.
+    pub fn run(&self, call: Call, cancel: *const ffi::sp_cancel) -> Result<ResultSet, SpError> {
+        let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        match *guard {
+            Some(conn) => query_raw(conn, call, cancel),
+            None => Err(SpError::local(
+                ffi::SP_ERR_POOL_CLOSED,
+                "the connection is closed",
+            )),
+        }
     }
 }
 
@@ -57,6 +71,23 @@ pub fn query_raw(
         Err(SpError::take(ffi::SP_ERR_INTERNAL, err))
     } else {
         Ok(ResultSet::new(r))
+    }
+}
+
+/// `(rows, description, rowcount, lastrowid)` of a statement's result (rows and description
+/// None for a statement without a result set).
+pub fn result_tuple<'py>(py: Python<'py>, res: ResultSet) -> PyResult<Bound<'py, PyTuple>> {
+    let lastrowid = match res.insert_id() {
+        0 => None,
+        id => Some(id),
+    };
+    if res.column_count() == 0 {
+        let rowcount = res.affected_rows() as i64;
+        (py.None(), py.None(), rowcount, lastrowid).into_pyobject(py)
+    } else {
+        let rows: Bound<'py, PyList> = res.rows(py)?;
+        let description = res.description(py)?;
+        (rows, description, res.row_count() as i64, lastrowid).into_pyobject(py)
     }
 }
 
@@ -92,30 +123,9 @@ impl RawConnection {
         let prepared = prepare(py, sql, params)?;
         let call = prepared.call();
         let token = TokenPtr(crate::cancel::ptr(cancel));
-        let out = detach(py, || {
-            let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-            match *guard {
-                Some(conn) => query_raw(conn, call, token.get()),
-                None => Err(SpError::local(
-                    ffi::SP_ERR_POOL_CLOSED,
-                    "the connection is closed",
-                )),
-            }
-        });
+        let out = detach(py, || self.run(call, token.get()));
         drop(prepared);
-        let res = out.map_err(|e| e.into_pyerr(py))?;
-        let lastrowid = match res.insert_id() {
-            0 => None,
-            id => Some(id),
-        };
-        if res.column_count() == 0 {
-            let rowcount = res.affected_rows() as i64;
-            (py.None(), py.None(), rowcount, lastrowid).into_pyobject(py)
-        } else {
-            let rows: Bound<'py, PyList> = res.rows(py)?;
-            let description = res.description(py)?;
-            (rows, description, res.row_count() as i64, lastrowid).into_pyobject(py)
-        }
+        result_tuple(py, out.map_err(|e| e.into_pyerr(py))?)
     }
 
     /// Runs `sql` like `query` and streams its rows: returns a `RawRows` to `fetch` from. The

@@ -11,6 +11,7 @@ mod connection;
 mod errors;
 #[allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 mod ffi;
+mod handoff;
 mod log;
 mod params;
 mod pool;
@@ -88,6 +89,7 @@ fn _sharedpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<connection::RawConnection>()?;
     m.add_class::<rows::RawRows>()?;
     m.add_class::<cancel::Cancel>()?;
+    m.add_class::<handoff::Handoff>()?;
     m.add_function(wrap_pyfunction!(metrics_text, m)?)?;
     m.add_function(wrap_pyfunction!(library_version, m)?)?;
     m.add_function(wrap_pyfunction!(abi_version, m)?)?;

@@ -45,6 +45,40 @@ impl Prepared<'_> {
             n: self.params.len(),
         }
     }
+
+    /// The same statement, holding its Python objects without a GIL lifetime, to be run on a
+    /// thread that never takes the GIL (and dropped where the GIL is held).
+    pub fn unbind(self) -> Statement {
+        Statement {
+            sql: self.sql,
+            params: self.params,
+            _keep: self._keep.into_iter().map(Bound::unbind).collect(),
+            _owned: self._owned,
+        }
+    }
+}
+
+/// A [`Prepared`] statement detached from the GIL's lifetime (see [`Prepared::unbind`]).
+pub struct Statement {
+    sql: CString,
+    params: Vec<ffi::sp_param>,
+    _keep: Vec<Py<PyAny>>,
+    _owned: Vec<Vec<u8>>,
+}
+
+// SAFETY: the pointers in `params` point into `sql`, `_owned` and the immutable buffers of the
+// objects in `_keep`, all owned by this value; it is read by one thread at a time.
+unsafe impl Send for Statement {}
+
+impl Statement {
+    /// The pointers to hand to `sp_conn_query`, valid while `self` lives.
+    pub fn call(&self) -> Call {
+        Call {
+            sql: self.sql.as_ptr(),
+            params: self.params.as_ptr(),
+            n: self.params.len(),
+        }
+    }
 }
 
 /// Prepares `sql` with `params` (None: the SQL is sent as is, `%` untouched).

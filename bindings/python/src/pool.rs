@@ -16,7 +16,7 @@ use crate::shutdown::detach;
 use crate::values::ResultSet;
 
 /// One reference to a library pool; releasing the last one closes the pool.
-struct Handle(*mut ffi::sp_pool);
+pub struct Handle(pub *mut ffi::sp_pool);
 
 // SAFETY: an sp_pool handle is thread-safe (every sp_pool_* call may run concurrently).
 unsafe impl Send for Handle {}
@@ -38,7 +38,7 @@ pub struct Pool {
 
 impl Pool {
     /// The live handle; in-flight calls keep it alive after `close()`.
-    fn handle(&self) -> PyResult<Arc<Handle>> {
+    pub fn handle(&self) -> PyResult<Arc<Handle>> {
         match &*self.handle.lock().unwrap_or_else(|p| p.into_inner()) {
             Some(h) => Ok(h.clone()),
             None => Err(interface_error("the pool is closed")),
@@ -52,7 +52,6 @@ impl Pool {
         sql: &str,
         params: Option<&Bound<'_, PyAny>>,
         cancel: Option<&Bound<'_, Cancel>>,
-        waited: f64,
     ) -> PyResult<ResultSet> {
         let prepared = prepare(py, sql, params)?;
         let call = prepared.call();
@@ -61,7 +60,6 @@ impl Pool {
         let token = TokenPtr(crate::cancel::ptr(cancel));
         let wait = Wait {
             cancel: token.get(),
-            waited_ms: millis("waited", waited)?,
             ..Wait::default()
         };
         let out = detach(py, || {
@@ -77,7 +75,7 @@ impl Pool {
 }
 
 /// Seconds (>= 0, finite) as whole milliseconds, for the argument `what`.
-fn millis(what: &str, seconds: f64) -> PyResult<i64> {
+pub fn millis(what: &str, seconds: f64) -> PyResult<i64> {
     if seconds >= 0.0 && seconds.is_finite() {
         Ok((seconds * 1000.0).round() as i64)
     } else {
@@ -117,7 +115,7 @@ impl Drop for Options {
     }
 }
 
-fn cstring(what: &str, s: &str) -> PyResult<CString> {
+pub fn cstring(what: &str, s: &str) -> PyResult<CString> {
     CString::new(s).map_err(|_| interface_error(format!("{what} contains a NUL character")))
 }
 
@@ -169,46 +167,42 @@ impl Pool {
     }
 
     /// Runs one statement on a pooled connection; returns its rows as a list of tuples.
-    /// Triggering `cancel` ends the wait for a connection or stops the running statement;
-    /// `waited` (seconds) was already spent waiting for this call elsewhere (queued for a
-    /// worker thread) and is taken off the acquire timeout.
-    #[pyo3(signature = (sql, params=None, *, cancel=None, waited=0.0))]
+    /// Triggering `cancel` (from another thread) ends the wait for a connection or stops the
+    /// running statement on the server.
+    #[pyo3(signature = (sql, params=None, *, cancel=None))]
     fn query<'py>(
         &self,
         py: Python<'py>,
         sql: &str,
         params: Option<&Bound<'py, PyAny>>,
         cancel: Option<&Bound<'py, Cancel>>,
-        waited: f64,
     ) -> PyResult<Bound<'py, PyList>> {
-        self.run(py, sql, params, cancel, waited)?.rows(py)
+        self.run(py, sql, params, cancel)?.rows(py)
     }
 
     /// Runs one statement on a pooled connection; returns the number of affected rows.
-    /// `cancel` and `waited` as for `query`.
-    #[pyo3(signature = (sql, params=None, *, cancel=None, waited=0.0))]
+    /// `cancel` as for `query`.
+    #[pyo3(signature = (sql, params=None, *, cancel=None))]
     fn execute(
         &self,
         py: Python<'_>,
         sql: &str,
         params: Option<&Bound<'_, PyAny>>,
         cancel: Option<&Bound<'_, Cancel>>,
-        waited: f64,
     ) -> PyResult<u64> {
-        Ok(self.run(py, sql, params, cancel, waited)?.affected_rows())
+        Ok(self.run(py, sql, params, cancel)?.affected_rows())
     }
 
     /// Checks a connection out (waits at most `timeout` seconds; None: the pool's
     /// acquire_timeout). Ctrl-C interrupts the wait. `label` names the borrower in leak warnings;
-    /// `cancel` and `waited` as for `query`.
-    #[pyo3(signature = (timeout=None, label=None, *, cancel=None, waited=0.0))]
+    /// triggering `cancel` (from another thread) ends the wait.
+    #[pyo3(signature = (timeout=None, label=None, *, cancel=None))]
     fn acquire(
         &self,
         py: Python<'_>,
         timeout: Option<f64>,
         label: Option<&str>,
         cancel: Option<&Bound<'_, Cancel>>,
-        waited: f64,
     ) -> PyResult<RawConnection> {
         let timeout_ms = match timeout {
             None => -1,
@@ -221,7 +215,7 @@ impl Pool {
             timeout_ms,
             label: label.as_deref(),
             cancel: crate::cancel::ptr(cancel),
-            waited_ms: millis("waited", waited)?,
+            waited_ms: 0,
         };
         let out = detach(py, || {
             let conn = acquire(handle.0, wait, &interrupt);

@@ -228,3 +228,42 @@ def test_a_closed_pool_raises_interface_error(dsn) -> None:
             await pool.query("SELECT 1")
 
     asyncio.run(main())
+
+
+def test_every_task_gets_its_own_outcome(dsn) -> None:
+    async def body(pool: sharedpool.aio.Pool) -> tuple[list, list, dict]:
+        async def by_pool(i: int) -> Any:
+            return (await pool.query("SELECT %s, REPEAT('x', %s)", (i, i % 7)))[0]
+
+        async def by_connection(i: int) -> Any:
+            async with pool.connection() as conn:
+                cur = await conn.execute("SELECT %s", (i,))
+                return (await cur.fetchone())[0]
+
+        a = await asyncio.gather(*(by_pool(i) for i in range(300)))
+        b = await asyncio.gather(*(by_connection(i) for i in range(300)))
+        # Connections go back in the background: soon, not at once.
+        for _ in range(100):
+            if pool.stats()["active"] == 0:
+                break
+            await asyncio.sleep(0.01)
+        return a, b, pool.stats()
+
+    a, b, stats = run(dsn, body, max_size=4)
+    assert a == [(i, "x" * (i % 7)) for i in range(300)]
+    assert b == list(range(300))
+    assert stats["active"] == 0
+    assert stats["total"] <= 4
+
+
+def test_aclose_waits_for_calls_in_flight(dsn) -> None:
+    async def main() -> tuple[list, bool]:
+        pool = await sharedpool.aio.open(dsn, pool_name=unique_name("aio"), max_size=2)
+        calls = [asyncio.create_task(pool.query("SELECT SLEEP(0.3), %s", (i,))) for i in range(2)]
+        await asyncio.sleep(0.05)
+        await pool.aclose()
+        return [c.result() for c in calls], all(c.done() for c in calls)
+
+    rows, done = asyncio.run(main())
+    assert done
+    assert rows == [[(0, 0)], [(0, 1)]]

@@ -230,3 +230,23 @@ def test_a_connection_shared_by_threads_serializes_calls(open_pool) -> None:
 
         errors = run_threads(8, use)
         assert not errors, errors[:3]
+
+
+def test_a_cancel_token_stops_a_statement_and_a_wait_from_another_thread(open_pool) -> None:
+    pool = open_pool(max_size=1, acquire_timeout=30)
+    token = sharedpool.Cancel()
+    threading.Timer(0.3, token.trigger).start()
+    t0 = time.monotonic()
+    with pytest.raises(sharedpool.OperationalError):
+        pool.query("SELECT SLEEP(30)", cancel=token)
+    assert time.monotonic() - t0 < 5  # not the 30 s of the statement
+    # A triggered token ends a wait at once; the pool goes on with a new token.
+    conn = pool.acquire()
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(sharedpool.OperationalError):
+            pool.acquire(cancel=token)
+        assert time.monotonic() - t0 < 5  # not the 30 s acquire_timeout
+    finally:
+        conn.release()
+    assert pool.query("SELECT 5", cancel=sharedpool.Cancel()) == [(5,)]

@@ -19,6 +19,11 @@ Options are the library's names (``max_size=8``); every millisecond option is al
 seconds under its name without ``_ms`` (``acquire_timeout=2.5`` for ``acquire_timeout_ms=2500``,
 ``leak_detection=0.5``, ``connect_timeout=3``), as every timeout of the Python API is in seconds.
 
+A ``sharedpool.Cancel()`` token passed as ``cancel=`` to ``query``, ``execute`` or ``acquire``
+lets another thread end that call: ``token.trigger()`` ends a wait for a connection at once and
+stops a running statement on the server (``OperationalError``). ``sharedpool.aio`` is the asyncio
+API (``await pool.query(...)``), where cancelling the task does the same.
+
 Pool events (acquire timeouts, connect failures, suspected leaks, closed pools) are records of
 ``logging.getLogger("sharedpool")`` with the extra fields ``pool`` and ``event`` (see ``_log``).
 
@@ -53,6 +58,7 @@ from ._dbapi import (
     TimestampFromTicks,
 )
 from ._sharedpool import (
+    Cancel,
     ConfigConflict,
     DatabaseError,
     DataError,
@@ -81,6 +87,7 @@ __all__ = [
     "ROWID",
     "STRING",
     "Binary",
+    "Cancel",
     "ConfigConflict",
     "Connection",
     "Cursor",

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, Optional, Union
 
 from . import _sharedpool
-from ._sharedpool import Cancel, InterfaceError, ProgrammingError, RawConnection, RawRows
+from ._sharedpool import InterfaceError, ProgrammingError, RawConnection, RawRows
 
 Params = Optional[Union[Sequence[Any], Mapping[str, Any]]]
 Row = tuple[Any, ...]
@@ -71,14 +71,10 @@ class Connection:
             self._raw.set_autocommit(value)
         self._autocommit = value
 
-    def _query(
-        self, sql: str, params: Params, cancel: Cancel | None = None
-    ) -> tuple[Any, Any, int, int | None]:
+    def _query(self, sql: str, params: Params) -> tuple[Any, Any, int, int | None]:
         if not self._autocommit:
             self._in_transaction = True
-        if cancel is None:
-            return self._raw.query(sql, params)
-        return self._raw.query(sql, params, cancel=cancel)
+        return self._raw.query(sql, params)
 
     def _stream(self, sql: str, params: Params) -> RawRows:
         if not self._autocommit:
@@ -204,12 +200,8 @@ class Cursor:
 
     def execute(self, sql: str, params: Params = None) -> Cursor:
         """Runs ``sql`` with ``%s`` placeholders (``%(name)s`` with a dict, ``%%`` for ``%``)."""
-        return self._execute(sql, params, None)
-
-    def _execute(self, sql: str, params: Params, cancel: Cancel | None) -> Cursor:
-        """``execute``, stopped on the server when ``cancel`` is triggered."""
         self._check()
-        rows, description, rowcount, lastrowid = self.connection._query(sql, params, cancel)
+        rows, description, rowcount, lastrowid = self.connection._query(sql, params)
         self._rows, self._description, self._rowcount = rows, description, rowcount
         self._lastrowid = lastrowid
         self._pos = 0

@@ -9,11 +9,13 @@
                 cur = await conn.execute("UPDATE users SET seen = NOW() WHERE id = %s", (42,))
                 await conn.commit()
 
-Each call runs on a worker thread and the event loop awaits it (a bounded thread hand-off: the
-library's statements block a thread). There are two sets of workers per pool, each at most the
-pool's ``max_size`` threads: one checks connections out (``query``, ``execute``,
-``connection()``), the other runs statements on connections already held, so a statement on a
-held connection never queues behind tasks waiting for that same connection.
+The library's calls block a thread, so each one runs on a native worker thread that never takes
+the GIL, and the event loop awaits it (a bounded hand-off: the workers wake the loop through a
+file descriptor it watches, one wake-up for every call finished by then). There are two sets of
+workers per pool, each at most the pool's ``max_size`` threads: one checks connections out
+(``query``, ``execute``, ``connection()``), the other runs statements on connections already
+held, so a statement on a held connection never queues behind tasks waiting for that same
+connection. A pool is bound to one event loop at a time.
 
 Cancelling the awaiting task (``asyncio.timeout``, ``wait_for``, a client that went away) ends
 the call: a call still queued for a worker never runs, a wait for a connection ends at once, and
@@ -26,117 +28,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import queue
-import threading
-import time
 from collections.abc import Callable, Sequence
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
-from . import _dbapi
 from . import open as _open_sync
 from ._dbapi import Description, Params, Row
-from ._sharedpool import Cancel, InterfaceError
+from ._sharedpool import Cancel, Handoff, InterfaceError, ProgrammingError, RawConnection
 from ._stats import Stats
 
 __all__ = ["Connection", "Cursor", "Pool", "open"]
-
-T = TypeVar("T")
-
-
-class _Workers:
-    """At most ``limit`` daemon threads running calls for event-loop tasks, started on demand.
-
-    Lighter than ``run_in_executor`` (one asyncio future per call, no ``concurrent.futures``
-    chaining), and daemon threads: a statement still running at interpreter exit does not hold
-    the exit up (the library parks such a thread, see the native ``shutdown`` module). A call
-    whose future was cancelled while it was queued never runs.
-    """
-
-    def __init__(self, limit: int, name: str) -> None:
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._limit = limit
-        self._name = name
-        self._lock = threading.Lock()
-        self._threads = 0
-        self._idle = 0
-        self._stopped = False
-
-    def submit(self, fn: Callable[[], T]) -> asyncio.Future[T]:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[T] = loop.create_future()
-        # Each call takes an idle thread (which will get it or an earlier one from the queue),
-        # or starts one, or queues for the next thread to finish.
-        with self._lock:
-            if self._stopped:
-                raise InterfaceError("the pool is closed")
-            start = False
-            if self._idle > 0:
-                self._idle -= 1
-            elif self._threads < self._limit:
-                self._threads += 1
-                start = True
-        self._jobs.put((loop, fut, fn))
-        if start:
-            name = f"{self._name}-{self._threads}"
-            threading.Thread(target=self._work, name=name, daemon=True).start()
-        return fut
-
-    def stop(self) -> None:
-        """Ends every thread once the calls queued before this one ran; later calls raise."""
-        with self._lock:
-            self._stopped = True
-            n = self._threads
-        for _ in range(n):
-            self._jobs.put(None)
-
-    def _work(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            loop, fut, fn = job
-            if fut.cancelled():
-                with self._lock:
-                    self._idle += 1
-                continue
-            outcome: tuple[Any, BaseException | None]
-            try:
-                outcome = (fn(), None)
-            except BaseException as e:  # handed to the awaiting task
-                outcome = (None, e)
-            try:
-                loop.call_soon_threadsafe(_resolve, fut, outcome)
-            except RuntimeError:
-                pass  # the loop is closed: nobody awaits the outcome any more
-            del job, loop, fut, fn, outcome  # a connection in them goes back now, not later
-            with self._lock:
-                self._idle += 1
-
-
-def _resolve(fut: asyncio.Future[Any], outcome: tuple[Any, BaseException | None]) -> None:
-    if not fut.cancelled():
-        if outcome[1] is None:
-            fut.set_result(outcome[0])
-        else:
-            fut.set_exception(outcome[1])
-
-
-async def _await_thread(workers: _Workers, fn: Callable[[], T], token: Cancel | None) -> T:
-    """Runs ``fn`` on a worker and awaits it; a cancelled await triggers ``token``."""
-    fut = workers.submit(fn)
-    try:
-        return await fut
-    except asyncio.CancelledError:
-        if token is not None:
-            token.trigger()
-        raise
-
-
-async def _finish(workers: _Workers, fn: Callable[[], None]) -> None:
-    """Runs a clean-up ``fn`` (a release, a rollback) to its end even if the task is cancelled
-    meanwhile: the thread goes on, and the cancellation is raised after it."""
-    await asyncio.shield(workers.submit(fn))
 
 
 class Pool:
@@ -149,43 +49,70 @@ class Pool:
     def __init__(self, pool: Any) -> None:
         """Takes over ``pool``, a ``sharedpool.Pool`` reference (closed by :meth:`aclose`)."""
         self._pool = pool
-        workers = max(1, pool.stats()["max_size"])
-        self._acquirers = _Workers(workers, "sharedpool-aio-acquire")
-        self._runners = _Workers(workers, "sharedpool-aio-conn")
+        self._handoff = Handoff(max(1, pool.stats()["max_size"]))
+        self._futures: dict[int, asyncio.Future[Any]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing = False
 
     @property
     def sync(self) -> Any:
         """The underlying ``sharedpool.Pool`` (for ``stats()``, or sync code sharing it)."""
         return self._pool
 
-    async def _checkout_call(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args, cancel=…, waited=…)`` on an acquiring worker."""
-        if self._pool.closed:
+    def _drain(self) -> None:
+        for call, value, exc in self._handoff.drain():
+            fut = self._futures.pop(call, None)
+            if fut is None or fut.done():
+                continue
+            if exc is None:
+                fut.set_result(value)
+            else:
+                fut.set_exception(exc)
+
+    def _submit(self, submit: Callable[[], int]) -> asyncio.Future[Any]:
+        """Queues a call (``submit`` returns its id) and the future its outcome completes."""
+        if self._closing:
             raise InterfaceError("the pool is closed")
-        token = Cancel()
-        queued = time.monotonic()
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None and not self._loop.is_closed():
+                raise RuntimeError("this sharedpool.aio.Pool is in use by another event loop")
+            self._loop = loop
+            loop.add_reader(self._handoff.fileno(), self._drain)
+        fut = loop.create_future()
+        self._futures[submit()] = fut
+        return fut
 
-        def job() -> T:
-            return fn(*args, cancel=token, waited=time.monotonic() - queued)
-
-        return await _await_thread(self._acquirers, job, token)
+    async def _call(self, submit: Callable[[], int], token: Cancel | None) -> Any:
+        """Awaits a call; a cancelled await triggers ``token`` (ending its wait or statement)."""
+        fut = self._submit(submit)
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            if token is not None:
+                token.trigger()
+            raise
 
     async def query(self, sql: str, params: Params = None) -> list[Row]:
         """Runs one statement on a pooled connection; its rows as a list of tuples."""
-        return await self._checkout_call(self._pool.query, sql, params)
+        token = Cancel()
+        return await self._call(lambda: self._handoff.pool_query(self._pool, sql, params, True, token), token)
 
     async def execute(self, sql: str, params: Params = None) -> int:
         """Runs one statement on a pooled connection; the number of affected rows."""
-        return await self._checkout_call(self._pool.execute, sql, params)
+        token = Cancel()
+        return await self._call(
+            lambda: self._handoff.pool_query(self._pool, sql, params, False, token), token
+        )
 
     def connection(
         self, timeout: float | None = None, *, autocommit: bool = False, label: str | None = None
     ) -> _ConnectionContext:
         """``async with pool.connection() as conn``: a connection checked out for the block
         (waiting at most ``timeout`` seconds, None: the pool's ``acquire_timeout``) and returned
-        at its end, in the background (a worker thread returns it; the task goes on at once);
-        a transaction left open is rolled back. ``await pool.connection()`` gives the
-        connection itself, to ``await conn.close()``."""
+        at its end, in the background (a worker returns it; the task goes on at once), where a
+        transaction left open is rolled back. ``await pool.connection()`` gives the connection
+        itself, to ``await conn.close()``."""
         return _ConnectionContext(self, timeout, autocommit, label)
 
     def stats(self) -> Stats:
@@ -195,16 +122,22 @@ class Pool:
 
     @property
     def closed(self) -> bool:
-        return bool(self._pool.closed)
+        return self._closing
 
     async def aclose(self) -> None:
-        """Releases this reference (the pool closes with its last one) and the workers once
-        their calls end. Idempotent."""
-        if self._pool.closed:
+        """Waits for the calls in flight, then releases this reference (the pool closes with its
+        last one). Idempotent."""
+        if self._closing:
             return
-        await _finish(self._acquirers, self._pool.close)
-        self._acquirers.stop()
-        self._runners.stop()
+        self._closing = True
+        self._handoff.close()
+        pending = [f for f in self._futures.values() if not f.done()]
+        if pending:
+            await asyncio.wait(pending)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self._handoff.fileno())
+        loop = asyncio.get_running_loop()
+        await asyncio.shield(loop.run_in_executor(None, self._pool.close))
 
     async def __aenter__(self) -> Pool:
         return self
@@ -230,8 +163,9 @@ class _ConnectionContext:
 
     async def _open(self) -> Connection:
         pool, timeout, autocommit, label = self._args
-        raw = await pool._checkout_call(pool._pool.acquire, timeout, label)
-        return Connection(pool, _dbapi.Connection(raw, autocommit=autocommit))
+        token = Cancel()
+        raw = await pool._call(lambda: pool._handoff.acquire(pool._pool, timeout, label, token), token)
+        return Connection(pool, raw, autocommit)
 
     def __await__(self) -> Any:
         return self._open().__await__()
@@ -240,15 +174,10 @@ class _ConnectionContext:
         self._conn = await self._open()
         return self._conn
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
-            conn._exit(exc_type is not None)
+        if conn is not None and not conn.closed:
+            conn._release_in_background()
 
 
 class Connection:
@@ -257,24 +186,34 @@ class Connection:
     round trip), ``commit()`` / ``rollback()`` end it, and one left open is rolled back when the
     connection returns to the pool. Use from one task at a time."""
 
-    def __init__(self, pool: Pool, conn: _dbapi.Connection) -> None:
+    def __init__(self, pool: Pool, raw: RawConnection, autocommit: bool) -> None:
         self._pool = pool
-        self._conn = conn
+        self._raw = raw
+        self._autocommit = autocommit
+        self._in_transaction = False
+        if not autocommit:
+            raw.set_autocommit(False)  # no I/O: applied with the next statement
 
     @property
     def closed(self) -> bool:
-        return self._conn.closed
+        return self._raw.closed
 
     @property
     def autocommit(self) -> bool:
-        return self._conn.autocommit
+        return self._autocommit
 
-    async def _run(self, fn: Callable[[], T], token: Cancel | None = None) -> T:
-        return await _await_thread(self._pool._runners, fn, token)
+    async def _query(
+        self, sql: str, params: Params, cancellable: bool = True
+    ) -> tuple[Any, Any, int, int | None]:
+        if self._raw.closed:
+            raise InterfaceError("the connection is closed")
+        token = Cancel() if cancellable else None
+        handoff, raw = self._pool._handoff, self._raw
+        return await self._pool._call(lambda: handoff.conn_query(raw, sql, params, token), token)
 
     def cursor(self) -> Cursor:
         """A new cursor (results are read whole when a statement runs)."""
-        if self._conn.closed:
+        if self._raw.closed:
             raise InterfaceError("the connection is closed")
         return Cursor(self)
 
@@ -287,29 +226,45 @@ class Connection:
     async def query(self, sql: str, params: Params = None) -> list[Row]:
         """Runs ``sql``; its rows (empty for a statement without a result set)."""
         cur = await self.execute(sql, params)
-        return cur._cur._rows or []
+        return cur._rows or []
 
     async def set_autocommit(self, on: bool) -> None:
-        """Turns autocommit on (committing an open transaction) or off."""
-        await self._run(functools.partial(setattr, self._conn, "autocommit", on))
+        """Turns autocommit on (committing an open transaction first) or off."""
+        on = bool(on)
+        if on and self._in_transaction:
+            await self.commit()
+        if on != self._autocommit:
+            self._raw.set_autocommit(on)
+        self._autocommit = on
 
     async def commit(self) -> None:
         """Commits the open transaction, if any."""
-        await _finish(self._pool._runners, self._conn.commit)
+        if self._in_transaction:
+            self._in_transaction = False
+            await self._query("COMMIT", None, cancellable=False)
+        elif self._raw.closed:
+            raise InterfaceError("the connection is closed")
 
     async def rollback(self) -> None:
         """Rolls the open transaction back, if any."""
-        await _finish(self._pool._runners, self._conn.rollback)
+        if self._in_transaction:
+            self._in_transaction = False
+            await self._query("ROLLBACK", None, cancellable=False)
+        elif self._raw.closed:
+            raise InterfaceError("the connection is closed")
 
     async def close(self) -> None:
         """Returns the connection to the pool (an open transaction is rolled back there)."""
-        await _finish(self._pool._runners, self._conn.close)
+        if self._raw.closed:
+            return
+        self._in_transaction = False
+        handoff, raw = self._pool._handoff, self._raw
+        await asyncio.shield(self._pool._submit(lambda: handoff.release(raw)))
 
-    def _exit(self, failed: bool) -> None:
-        """The end of ``async with``: on a worker and without waiting for it (the task goes on at
-        once), rolls back after an exception and returns the connection to the pool."""
-        exc_type = Exception if failed else None
-        self._pool._runners.submit(functools.partial(self._conn.__exit__, exc_type, None, None))
+    def _release_in_background(self) -> None:
+        self._in_transaction = False
+        handoff, raw = self._pool._handoff, self._raw
+        self._pool._submit(lambda: handoff.release(raw))
 
 
 class Cursor:
@@ -318,32 +273,40 @@ class Cursor:
 
     def __init__(self, conn: Connection) -> None:
         self.connection = conn
-        self._cur = _dbapi.Cursor(conn._conn)
+        self.arraysize = 1
+        self._rows: list[Row] | None = None
+        self._pos = 0
+        self._description: list[Description] | None = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self._closed = False
 
     @property
     def description(self) -> list[Description] | None:
-        return self._cur.description
+        return self._description
 
     @property
     def rowcount(self) -> int:
-        return self._cur.rowcount
+        return self._rowcount
 
     @property
     def lastrowid(self) -> int | None:
-        return self._cur.lastrowid
+        return self._lastrowid
 
-    @property
-    def arraysize(self) -> int:
-        return self._cur.arraysize
-
-    @arraysize.setter
-    def arraysize(self, n: int) -> None:
-        self._cur.arraysize = n
+    def _check(self) -> None:
+        if self._closed:
+            raise InterfaceError("the cursor is closed")
 
     async def execute(self, sql: str, params: Params = None) -> Cursor:
         """Runs ``sql`` (``%s`` placeholders); cancelling the task stops it on the server."""
-        token = Cancel()
-        await self.connection._run(functools.partial(self._cur._execute, sql, params, token), token)
+        self._check()
+        conn = self.connection
+        if not conn._autocommit:
+            conn._in_transaction = True
+        rows, description, rowcount, lastrowid = await conn._query(sql, params)
+        self._rows, self._description, self._rowcount = rows, description, rowcount
+        self._lastrowid = lastrowid
+        self._pos = 0
         return self
 
     async def executemany(self, sql: str, seq_of_params: Sequence[Params]) -> Cursor:
@@ -351,33 +314,50 @@ class Cursor:
         total = 0
         for params in seq_of_params:
             await self.execute(sql, params)
-            total += max(self._cur.rowcount, 0)
-        self._cur._rowcount = total
+            total += max(self._rowcount, 0)
+        self._rowcount = total
         return self
 
+    def _result(self) -> list[Row]:
+        self._check()
+        if self._rows is None:
+            raise ProgrammingError("no result set: execute a statement that returns rows first")
+        return self._rows
+
     async def fetchone(self) -> Row | None:
-        return self._cur.fetchone()
+        rows = self._result()
+        if self._pos >= len(rows):
+            return None
+        self._pos += 1
+        return rows[self._pos - 1]
 
     async def fetchmany(self, size: int | None = None) -> list[Row]:
-        return self._cur.fetchmany(size)
+        rows = self._result()
+        out = rows[self._pos : self._pos + (self.arraysize if size is None else size)]
+        self._pos += len(out)
+        return out
 
     async def fetchall(self) -> list[Row]:
-        return self._cur.fetchall()
+        rows = self._result()
+        out = rows[self._pos :]
+        self._pos = len(rows)
+        return out
 
     def __aiter__(self) -> Cursor:
         return self
 
     async def __anext__(self) -> Row:
-        row = self._cur.fetchone()
+        row = await self.fetchone()
         if row is None:
             raise StopAsyncIteration
         return row
 
     async def close(self) -> None:
-        self._cur.close()
+        self._closed = True
+        self._rows = None
 
     async def __aenter__(self) -> Cursor:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self._cur.close()
+        await self.close()
