@@ -231,11 +231,19 @@ mod tests {
             interrupt: None,
             interrupt_ctx: std::ptr::null_mut(),
             label: 0x20 as *const c_char,
+            waited_ms: 99,
         };
         // SAFETY: `o` is a full struct, readable beyond its declared size.
         let f = unsafe { read("t", &o) }.unwrap();
         assert_eq!(f.timeout_ms, 250);
         assert!(f.cancel.is_null() && f.label.is_null());
+        assert_eq!(f.waited_ms, 0);
+        let full = sp_acquire_options {
+            size: size_of::<sp_acquire_options>() as u32,
+            ..o
+        };
+        // SAFETY: as above.
+        assert_eq!(unsafe { read("t", &full) }.unwrap().waited_ms, 99);
         let tiny = sp_acquire_options { size: 2, ..o };
         // SAFETY: as above.
         assert!(unsafe { read("t", &tiny) }.is_err());
