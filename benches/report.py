@@ -435,7 +435,9 @@ def select1_aio(rep: Report) -> None:
         "interleaved, a fresh pool each run. Statements per second median (min–max); p50/p99: latency of "
         "one statement, the median over runs; ratio = this ÷ aiomysql's pool (autocommit, `acquire` + "
         "cursor + `execute` + `fetchone`) on median throughput. sharedpool.aio hands each call to a worker "
-        "thread (the library's statements block a thread).\n\n"
+        "thread that never takes the GIL (the library's statements block a thread)."
+        + measured(doc)
+        + "\n\n"
         + table(["tasks", "implementation", "statements/s", "p50 µs", "p99 µs", "÷ aiomysql"], rows)
     )
 

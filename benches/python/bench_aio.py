@@ -172,6 +172,7 @@ def summarize(runs: list[dict]) -> dict:
 
 async def run_all(quick: bool) -> dict:
     t = target()
+    load_before = os.getloadavg()[0]
     tasks_list = (1, 16, 64)
     repeats = 2 if quick else 5
     seconds = 0.2 if quick else 0.5
@@ -199,6 +200,8 @@ async def run_all(quick: bool) -> dict:
         "seconds_per_run": seconds,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_average_before_after": [load_before, os.getloadavg()[0]],
         "results": results,
     }
 
