@@ -27,7 +27,8 @@ pub struct PoolConfig {
     pub max_connecting: u32,
     /// A connection idle longer than this is pinged before hand-out. Default 1 s.
     pub validation_idle: Duration,
-    /// Keep the measured demand ⌈λ·W·headroom⌉ warm ahead of load. Default false.
+    /// Keep the measured demand ⌈λ·W·headroom⌉ warm ahead of load, and close connections
+    /// above it after 5 s idle (or `idle_timeout`, if shorter). Default false.
     pub adaptive: bool,
     /// Multiplier on the measured demand L = λ·W for the recommended size. Default 1.5.
     pub headroom: f64,

@@ -82,3 +82,31 @@ fn warm_count_follows_a_stepped_load() {
     assert!(pool.stats().recommended_size >= 3);
     assert!(m.fake.max_live.load(SeqCst) <= MAX as usize);
 }
+
+#[test]
+fn a_burst_s_connections_go_back_soon_after_it_even_with_a_long_idle_timeout() {
+    let m = FakeManager::new();
+    let mut cfg = config(MAX);
+    cfg.adaptive = true;
+    cfg.idle_timeout = Duration::from_secs(600);
+    let pool = Arc::new(Pool::new(m.clone(), cfg, "adaptive-burst"));
+    // A burst: 8 borrowers at once for a moment.
+    let held: Vec<_> = (0..8).map(|_| pool.acquire().unwrap()).collect();
+    drop(held);
+    assert_eq!(pool.stats().total, 8);
+    // Then a trickle: one short borrow every 200 ms (L ≈ 0), for longer than the surplus idle.
+    let t0 = Instant::now();
+    let mut low = u32::MAX;
+    while t0.elapsed() < Duration::from_secs(9) {
+        drop(pool.acquire().unwrap());
+        low = low.min(pool.stats().total);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let s = pool.stats();
+    assert!(s.recommended_size <= 1, "{s:?}");
+    // The surplus closed after about 5 s idle (not the 10 min idle_timeout); the trickle's
+    // connection stays.
+    assert!(low <= 2 && s.total <= 2, "low {low}, {s:?}");
+    assert!(s.total >= 1, "the connection in use stays: {s:?}");
+    assert!(s.closed_total >= 6, "{s:?}");
+}

@@ -1,16 +1,24 @@
 //! Background maintenance, a task on the process's one scheduler thread (`crate::scheduler`)
 //! holding only a `Weak` reference: samples demand, closes idle connections past
-//! `idle_timeout` (above the floor) and past their lifetime, reports suspected leaks, keeps
+//! `idle_timeout` (above the floor; adaptive pools: above the warm target after at most
+//! [`ADAPTIVE_SURPLUS_IDLE`]) and past their lifetime, reports suspected leaks, keeps
 //! `min_idle` / the adaptive target warm. Acquire and release never depend on it.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::connector;
 use super::shared::Shared;
 use super::state::Reason;
 use crate::events::{self, Event};
 use crate::{scheduler, ManageConnection};
+
+/// How long an adaptive pool keeps a connection above its warm target (the recommended size,
+/// or `min_idle`) idle before closing it, when `idle_timeout` is longer: a burst's connections
+/// go back to the server a few seconds after the burst instead of after `idle_timeout`
+/// (10 min by default), so a fleet of mostly idle processes holds about what it uses. Long
+/// enough that a load which comes back every second or two keeps its connections.
+pub(crate) const ADAPTIVE_SURPLUS_IDLE: Duration = Duration::from_secs(5);
 
 /// Schedules the maintenance of `shared`, now and every `maintenance_period` until the pool
 /// is closed or dropped.
@@ -56,14 +64,19 @@ impl<M: ManageConnection> Shared<M> {
             } else {
                 0
             };
-            // Oldest-returned first: the front of the idle queue.
+            let idle_limit = if cfg.adaptive && !cfg.idle_timeout.is_zero() {
+                cfg.idle_timeout.min(ADAPTIVE_SURPLUS_IDLE)
+            } else {
+                cfg.idle_timeout
+            };
+            // Oldest-returned first: the front of the idle queue (acquires take the back).
             let mut retire = Vec::new();
             let mut i = 0;
             while i < st.idle.len() {
                 let it = &st.idle[i];
                 let expired = it.conn.expired(now);
-                let idle_out = !cfg.idle_timeout.is_zero()
-                    && now.saturating_duration_since(it.since) >= cfg.idle_timeout
+                let idle_out = !idle_limit.is_zero()
+                    && now.saturating_duration_since(it.since) >= idle_limit
                     && st.idle.len() as u32 > cfg.min_idle
                     && st.open.saturating_sub(st.closing) > warm;
                 if expired || idle_out {
