@@ -51,6 +51,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "python"))
+from bench_target import target
+
 ROOT = Path(__file__).resolve().parents[1]
 
 SCENARIOS: dict[str, dict[str, Any]] = {
@@ -109,22 +112,6 @@ FINISH_GRACE_S = 30
 # How long a worker keeps its pool open after the window (benches/go/fleet.go: holdPastEnd), s.
 HOLD_PAST_END_S = 0.5
 GO_WORKER = ROOT / "target" / "bench" / "gobench"
-
-
-def target() -> dict[str, Any]:
-    dsn = os.environ.get("SHAREDPOOL_TEST_DSN")
-    if not dsn:
-        sys.exit("fleet: SHAREDPOOL_TEST_DSN is not set: run through tests/mariadb.sh run (make bench does)")
-    u = urllib.parse.urlsplit(dsn)
-    return {
-        "dsn": dsn,
-        "host": u.hostname or "127.0.0.1",
-        "port": u.port or 3306,
-        "user": urllib.parse.unquote(u.username or ""),
-        "password": urllib.parse.unquote(u.password or ""),
-        "database": u.path.lstrip("/"),
-        "socket": os.environ.get("SHAREDPOOL_TEST_SOCKET"),
-    }
 
 
 def percentile(sorted_xs: list[float], q: float) -> float | None:
@@ -194,7 +181,7 @@ def worker_statement(contender: str, scenario: str, t: dict[str, Any]):
 def worker(args: argparse.Namespace) -> None:
     """One process of the fleet: set up, say ready, wait for the start time on stdin, run the
     threads for the window, print one JSON line."""
-    t = target()
+    t = target("fleet")
     one, facts, close = worker_statement(args.contender, args.scenario, t)
     print("ready", flush=True)
     line = sys.stdin.readline()
@@ -679,7 +666,7 @@ def main() -> None:
 
     # A watchdog's TERM unwinds (the finally blocks restore max_connections and kill the workers).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    t = target()
+    t = target("fleet")
     reps = args.reps or (1 if args.quick else 3)
     contenders = [c for c in POOLS if not args.only or c in args.only.split(",")]
     scenarios = [s for s in args.scenarios.split(",") if s]

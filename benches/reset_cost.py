@@ -31,9 +31,11 @@ import os
 import statistics
 import sys
 import time
-import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "python"))
+from bench_target import target
 
 ROOT = Path(__file__).resolve().parents[1]
 # Borrower kind -> (what it runs, its own round trips).
@@ -52,23 +54,6 @@ STATEMENTS = {
 # forever): a contender that stalls fails instead of hanging the run.
 TIMEOUT_S = 10
 PYMYSQL_TIMEOUTS = {"connect_timeout": TIMEOUT_S, "read_timeout": TIMEOUT_S, "write_timeout": TIMEOUT_S}
-
-
-def target() -> dict:
-    dsn = os.environ.get("SHAREDPOOL_TEST_DSN")
-    if not dsn:
-        sys.exit(
-            "reset_cost: SHAREDPOOL_TEST_DSN is not set: run through tests/mariadb.sh run (make bench does)"
-        )
-    u = urllib.parse.urlsplit(dsn)
-    return {
-        "dsn": dsn,
-        "host": u.hostname or "127.0.0.1",
-        "port": u.port or 3306,
-        "user": urllib.parse.unquote(u.username or ""),
-        "password": urllib.parse.unquote(u.password or ""),
-        "database": u.path.lstrip("/"),
-    }
 
 
 # A contender: make(t) -> (borrow(kind), close); borrow raises NotImplementedError for a kind it
@@ -304,7 +289,7 @@ def main() -> None:
     args = ap.parse_args()
     reps = args.reps or (2 if args.quick else 5)
     n = 50 if args.quick else 200
-    t = target()
+    t = target("reset_cost")
     server = Server(t)
     rows, failed = [], []
     for name, make in CONTENDERS.items():

@@ -24,10 +24,11 @@ import platform
 import statistics
 import sys
 import time
-import urllib.parse
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+from bench_target import target
 
 MAX_SIZE = 8
 CONNECT_TIMEOUT = 10
@@ -37,21 +38,6 @@ Contender = Callable[
     [dict],
     Awaitable[tuple[Callable[[], Awaitable[Any]], Callable[[], Awaitable[None]]]],
 ]
-
-
-def target() -> dict:
-    dsn = os.environ.get("SHAREDPOOL_TEST_DSN")
-    if not dsn:
-        sys.exit("SHAREDPOOL_TEST_DSN is not set: run through tests/mariadb.sh run …")
-    u = urllib.parse.urlsplit(dsn)
-    return {
-        "dsn": dsn,
-        "host": u.hostname or "127.0.0.1",
-        "port": u.port or 3306,
-        "user": urllib.parse.unquote(u.username or ""),
-        "password": urllib.parse.unquote(u.password or ""),
-        "db": u.path.lstrip("/") or None,
-    }
 
 
 async def sharedpool_query(t: dict):
@@ -92,7 +78,7 @@ async def aiomysql_pool(t: dict):
         port=t["port"],
         user=t["user"],
         password=t["password"],
-        db=t["db"],
+        db=t["database"] or None,
         minsize=MAX_SIZE,
         maxsize=MAX_SIZE,
         autocommit=True,
@@ -171,7 +157,7 @@ def summarize(runs: list[dict]) -> dict:
 
 
 async def run_all(quick: bool) -> dict:
-    t = target()
+    t = target("bench_aio")
     load_before = os.getloadavg()[0]
     tasks_list = (1, 16, 64)
     repeats = 2 if quick else 5

@@ -28,10 +28,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench_target import target
 
 QUICK = os.environ.get("QUICK") == "1"
 REPEATS = 3 if QUICK else 5
@@ -68,21 +69,6 @@ def ensure_peers() -> None:
     if missing:
         print(f"installing {', '.join(missing)} from PyPI", file=sys.stderr)
         subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", *missing])
-
-
-def target() -> dict:
-    dsn = os.environ.get("SHAREDPOOL_TEST_DSN")
-    if not dsn:
-        sys.exit("SHAREDPOOL_TEST_DSN is not set: run through tests/mariadb.sh run …")
-    u = urllib.parse.urlsplit(dsn)
-    return {
-        "dsn": dsn,
-        "host": u.hostname or "127.0.0.1",
-        "port": u.port or 3306,
-        "user": urllib.parse.unquote(u.username or ""),
-        "password": urllib.parse.unquote(u.password or ""),
-        "database": u.path.lstrip("/"),
-    }
 
 
 # A contender: setup(threads) -> (per-thread factory returning a run-one-statement callable, teardown).
@@ -386,7 +372,7 @@ def main() -> None:
     ensure_peers()
     global DRIVER_ERRORS
     DRIVER_ERRORS = driver_errors()
-    t = target()
+    t = target("bench_select1")
     results: dict[str, dict[str, dict]] = {}
     monitor = mysqldb_connect(t)
     load_before = os.getloadavg()
