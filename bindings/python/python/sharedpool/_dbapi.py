@@ -153,13 +153,13 @@ class Connection:
                 self.close()
 
 
-class Cursor:
-    """A PEP 249 cursor. Results are fetched whole when a statement runs."""
+class BufferedResult:
+    """A statement's whole result and the cursor state over it, shared by ``Cursor`` and
+    ``sharedpool.aio.Cursor``: description, rowcount, lastrowid and the fetch position."""
 
     arraysize: int
 
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
+    def __init__(self) -> None:
         self.arraysize = 1
         self._rows: list[Row] | None = None
         self._pos = 0
@@ -189,22 +189,58 @@ class Cursor:
         """Index of the next row in the result set, or None without one."""
         return None if self._rows is None else self._pos
 
+    def _check(self) -> None:
+        if self._closed:
+            raise InterfaceError("the cursor is closed")
+
+    def _store(self, result: tuple[Any, Any, int, int | None]) -> None:
+        """Takes ``RawConnection.query``'s ``(rows, description, rowcount, lastrowid)``."""
+        self._rows, self._description, self._rowcount, self._lastrowid = result
+        self._pos = 0
+
+    def _result(self) -> list[Row]:
+        self._check()
+        if self._rows is None:
+            raise ProgrammingError("no result set: execute a statement that returns rows first")
+        return self._rows
+
+    def _next_row(self) -> Row | None:
+        rows = self._result()
+        if self._pos >= len(rows):
+            return None
+        self._pos += 1
+        return rows[self._pos - 1]
+
+    def _next_rows(self, size: int | None) -> list[Row]:
+        rows = self._result()
+        n = self.arraysize if size is None else size
+        out = rows[self._pos : self._pos + n]
+        self._pos += len(out)
+        return out
+
+    def _rest(self) -> list[Row]:
+        rows = self._result()
+        out = rows[self._pos :]
+        self._pos = len(rows)
+        return out
+
+
+class Cursor(BufferedResult):
+    """A PEP 249 cursor. Results are fetched whole when a statement runs."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
     @property
     def closed(self) -> bool:
         """True once the cursor or its connection is closed."""
         return self._closed or self.connection.closed
 
-    def _check(self) -> None:
-        if self._closed:
-            raise InterfaceError("the cursor is closed")
-
     def execute(self, sql: str, params: Params = None) -> Cursor:
         """Runs ``sql`` with ``%s`` placeholders (``%(name)s`` with a dict, ``%%`` for ``%``)."""
         self._check()
-        rows, description, rowcount, lastrowid = self.connection._query(sql, params)
-        self._rows, self._description, self._rowcount = rows, description, rowcount
-        self._lastrowid = lastrowid
-        self._pos = 0
+        self._store(self.connection._query(sql, params))
         return self
 
     def executemany(self, sql: str, seq_of_params: Sequence[Params]) -> Cursor:
@@ -217,34 +253,17 @@ class Cursor:
         self._rowcount = total
         return self
 
-    def _result(self) -> list[Row]:
-        self._check()
-        if self._rows is None:
-            raise ProgrammingError("no result set: execute a statement that returns rows first")
-        return self._rows
-
     def fetchone(self) -> Row | None:
         """The next row, or None."""
-        rows = self._result()
-        if self._pos >= len(rows):
-            return None
-        self._pos += 1
-        return rows[self._pos - 1]
+        return self._next_row()
 
     def fetchmany(self, size: int | None = None) -> list[Row]:
         """The next ``size`` rows (default ``arraysize``)."""
-        rows = self._result()
-        n = self.arraysize if size is None else size
-        out = rows[self._pos : self._pos + n]
-        self._pos += len(out)
-        return out
+        return self._next_rows(size)
 
     def fetchall(self) -> list[Row]:
         """Every remaining row."""
-        rows = self._result()
-        out = rows[self._pos :]
-        self._pos = len(rows)
-        return out
+        return self._rest()
 
     def __iter__(self) -> Iterator[Row]:
         return self

@@ -32,8 +32,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import open as _open_sync
-from ._dbapi import Description, Params, Row
-from ._sharedpool import Cancel, Handoff, InterfaceError, ProgrammingError, RawConnection
+from ._dbapi import BufferedResult, Params, Row
+from ._sharedpool import Cancel, Handoff, InterfaceError, RawConnection
 from ._stats import Stats
 
 __all__ = ["Connection", "Cursor", "Pool", "open"]
@@ -267,35 +267,13 @@ class Connection:
         self._pool._submit(lambda: handoff.release(raw))
 
 
-class Cursor:
+class Cursor(BufferedResult):
     """An async PEP 249 cursor: ``await cur.execute(...)``, then ``await cur.fetchone()``
     (rows are already read, the fetches only hand them out)."""
 
     def __init__(self, conn: Connection) -> None:
+        super().__init__()
         self.connection = conn
-        self.arraysize = 1
-        self._rows: list[Row] | None = None
-        self._pos = 0
-        self._description: list[Description] | None = None
-        self._rowcount = -1
-        self._lastrowid: int | None = None
-        self._closed = False
-
-    @property
-    def description(self) -> list[Description] | None:
-        return self._description
-
-    @property
-    def rowcount(self) -> int:
-        return self._rowcount
-
-    @property
-    def lastrowid(self) -> int | None:
-        return self._lastrowid
-
-    def _check(self) -> None:
-        if self._closed:
-            raise InterfaceError("the cursor is closed")
 
     async def execute(self, sql: str, params: Params = None) -> Cursor:
         """Runs ``sql`` (``%s`` placeholders); cancelling the task stops it on the server."""
@@ -303,10 +281,7 @@ class Cursor:
         conn = self.connection
         if not conn._autocommit:
             conn._in_transaction = True
-        rows, description, rowcount, lastrowid = await conn._query(sql, params)
-        self._rows, self._description, self._rowcount = rows, description, rowcount
-        self._lastrowid = lastrowid
-        self._pos = 0
+        self._store(await conn._query(sql, params))
         return self
 
     async def executemany(self, sql: str, seq_of_params: Sequence[Params]) -> Cursor:
@@ -318,36 +293,20 @@ class Cursor:
         self._rowcount = total
         return self
 
-    def _result(self) -> list[Row]:
-        self._check()
-        if self._rows is None:
-            raise ProgrammingError("no result set: execute a statement that returns rows first")
-        return self._rows
-
     async def fetchone(self) -> Row | None:
-        rows = self._result()
-        if self._pos >= len(rows):
-            return None
-        self._pos += 1
-        return rows[self._pos - 1]
+        return self._next_row()
 
     async def fetchmany(self, size: int | None = None) -> list[Row]:
-        rows = self._result()
-        out = rows[self._pos : self._pos + (self.arraysize if size is None else size)]
-        self._pos += len(out)
-        return out
+        return self._next_rows(size)
 
     async def fetchall(self) -> list[Row]:
-        rows = self._result()
-        out = rows[self._pos :]
-        self._pos = len(rows)
-        return out
+        return self._rest()
 
     def __aiter__(self) -> Cursor:
         return self
 
     async def __anext__(self) -> Row:
-        row = await self.fetchone()
+        row = self._next_row()
         if row is None:
             raise StopAsyncIteration
         return row
