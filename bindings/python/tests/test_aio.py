@@ -267,3 +267,17 @@ def test_aclose_waits_for_calls_in_flight(dsn) -> None:
     rows, done = asyncio.run(main())
     assert done
     assert rows == [[(0, 0)], [(0, 1)]]
+
+
+def test_a_connection_held_across_aclose_still_goes_back(dsn) -> None:
+    async def main() -> tuple[list, bool]:
+        pool = await sharedpool.aio.open(dsn, pool_name=unique_name("aio"), max_size=1)
+        sync = pool.sync
+        async with pool.connection() as conn:
+            rows = await conn.query("SELECT 6")
+            await pool.aclose()
+        return rows, conn.closed and sync.closed
+
+    rows, closed = asyncio.run(main())
+    assert rows == [(6,)]
+    assert closed

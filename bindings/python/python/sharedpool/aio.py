@@ -191,12 +191,15 @@ class Connection:
         self._raw = raw
         self._autocommit = autocommit
         self._in_transaction = False
+        # Kept here, not asked of ``raw``: a worker may hold ``raw`` for a statement (one a
+        # cancelled task left running until its kill lands), and the loop must not wait for it.
+        self._closed = False
         if not autocommit:
             raw.set_autocommit(False)  # no I/O: applied with the next statement
 
     @property
     def closed(self) -> bool:
-        return self._raw.closed
+        return self._closed
 
     @property
     def autocommit(self) -> bool:
@@ -205,7 +208,7 @@ class Connection:
     async def _query(
         self, sql: str, params: Params, cancellable: bool = True
     ) -> tuple[Any, Any, int, int | None]:
-        if self._raw.closed:
+        if self._closed:
             raise InterfaceError("the connection is closed")
         token = Cancel() if cancellable else None
         handoff, raw = self._pool._handoff, self._raw
@@ -213,7 +216,7 @@ class Connection:
 
     def cursor(self) -> Cursor:
         """A new cursor (results are read whole when a statement runs)."""
-        if self._raw.closed:
+        if self._closed:
             raise InterfaceError("the connection is closed")
         return Cursor(self)
 
@@ -242,7 +245,7 @@ class Connection:
         if self._in_transaction:
             self._in_transaction = False
             await self._query("COMMIT", None, cancellable=False)
-        elif self._raw.closed:
+        elif self._closed:
             raise InterfaceError("the connection is closed")
 
     async def rollback(self) -> None:
@@ -250,21 +253,30 @@ class Connection:
         if self._in_transaction:
             self._in_transaction = False
             await self._query("ROLLBACK", None, cancellable=False)
-        elif self._raw.closed:
+        elif self._closed:
             raise InterfaceError("the connection is closed")
 
     async def close(self) -> None:
         """Returns the connection to the pool (an open transaction is rolled back there)."""
-        if self._raw.closed:
+        if self._closed:
             return
-        self._in_transaction = False
-        handoff, raw = self._pool._handoff, self._raw
-        await asyncio.shield(self._pool._submit(lambda: handoff.release(raw)))
+        self._closed, self._in_transaction = True, False
+        released = self._release()
+        if released is not None:
+            await asyncio.shield(released)
 
     def _release_in_background(self) -> None:
-        self._in_transaction = False
+        self._closed, self._in_transaction = True, False
+        self._release()
+
+    def _release(self) -> asyncio.Future[Any] | None:
+        """Returns the connection on a worker; after ``aclose()`` (no workers left), here."""
         handoff, raw = self._pool._handoff, self._raw
-        self._pool._submit(lambda: handoff.release(raw))
+        try:
+            return self._pool._submit(lambda: handoff.release(raw))
+        except InterfaceError:
+            raw.release()
+            return None
 
 
 class Cursor(BufferedResult):
