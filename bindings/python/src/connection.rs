@@ -34,6 +34,26 @@ impl RawConnection {
         self.conn.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
+    /// `sp_conn_set_autocommit` (no I/O, but serialized with a statement running on the
+    /// connection: call without the GIL).
+    pub fn set_autocommit(&self, on: bool) -> Result<(), SpError> {
+        let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(conn) = *guard else {
+            return Err(SpError::local(
+                ffi::SP_ERR_POOL_CLOSED,
+                "the connection is closed",
+            ));
+        };
+        let mut err = std::ptr::null_mut();
+        // SAFETY: conn is a live connection; err is a valid out-parameter.
+        let code = unsafe { ffi::sp_conn_set_autocommit(conn.0, on, &mut err) };
+        if code == ffi::SP_OK {
+            Ok(())
+        } else {
+            Err(SpError::take(code, err))
+        }
+    }
+
     /// Runs one statement on the connection (call without the GIL); serialized with every other
     /// call on it.
     pub fn run(&self, call: Call, cancel: *const ffi::sp_cancel) -> Result<ResultSet, SpError> {
@@ -157,25 +177,9 @@ impl RawConnection {
     /// Chooses autocommit for this borrow (off: the first statement opens a transaction, with
     /// no `BEGIN` round trip). Applied before the next statement, with one `SET autocommit`
     /// only when the session is in the other mode; the next borrower starts in the default.
-    fn set_autocommit(&self, py: Python<'_>, on: bool) -> PyResult<()> {
-        detach(py, || {
-            let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-            let Some(conn) = *guard else {
-                return Err(SpError::local(
-                    ffi::SP_ERR_POOL_CLOSED,
-                    "the connection is closed",
-                ));
-            };
-            let mut err = std::ptr::null_mut();
-            // SAFETY: conn is a live connection; err is a valid out-parameter.
-            let code = unsafe { ffi::sp_conn_set_autocommit(conn.0, on, &mut err) };
-            if code == ffi::SP_OK {
-                Ok(())
-            } else {
-                Err(SpError::take(code, err))
-            }
-        })
-        .map_err(|e| e.into_pyerr(py))
+    #[pyo3(name = "set_autocommit")]
+    fn py_set_autocommit(&self, py: Python<'_>, on: bool) -> PyResult<()> {
+        detach(py, || self.set_autocommit(on)).map_err(|e| e.into_pyerr(py))
     }
 
     /// Returns the connection to its pool (an open transaction is rolled back, a changed session

@@ -61,6 +61,8 @@ enum Work {
     },
     /// Return a held connection to its pool.
     Release { conn: Py<RawConnection> },
+    /// Choose a held connection's autocommit mode (waits for a statement still running on it).
+    SetAutocommit { conn: Py<RawConnection>, on: bool },
 }
 
 enum Outcome {
@@ -139,6 +141,9 @@ impl Work {
                 }
                 Ok(Outcome::Done)
             }
+            Work::SetAutocommit { conn, on } => {
+                conn.get().set_autocommit(*on).map(|()| Outcome::Done)
+            }
         }
     }
 
@@ -161,7 +166,7 @@ impl Work {
                     .chain(cancel_obj(cancel))
                     .collect(),
             },
-            Work::Release { conn } => Keep {
+            Work::Release { conn } | Work::SetAutocommit { conn, .. } => Keep {
                 _stmt: None,
                 _objects: vec![conn.into_any()],
             },
@@ -389,6 +394,17 @@ impl Handoff {
             1,
             Work::Release {
                 conn: conn.clone().unbind(),
+            },
+        )
+    }
+
+    /// Queues `conn.set_autocommit(on)` on the held-connection lane; returns the call's id.
+    fn set_autocommit(&self, conn: &Bound<'_, RawConnection>, on: bool) -> PyResult<u64> {
+        self.submit(
+            1,
+            Work::SetAutocommit {
+                conn: conn.clone().unbind(),
+                on,
             },
         )
     }

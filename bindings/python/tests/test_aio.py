@@ -281,3 +281,23 @@ def test_a_connection_held_across_aclose_still_goes_back(dsn) -> None:
     rows, closed = asyncio.run(main())
     assert rows == [(6,)]
     assert closed
+
+
+def test_set_autocommit_commits_each_statement(dsn, table) -> None:
+    async def body(pool: sharedpool.aio.Pool) -> tuple[bool, int, int]:
+        async with pool.connection() as conn:
+            await conn.execute(f"INSERT INTO {table} (name, n) VALUES (%s, %s)", ("a", 1))
+            await conn.set_autocommit(True)  # commits the open transaction first
+            on = conn.autocommit
+            await conn.execute(f"INSERT INTO {table} (name, n) VALUES (%s, %s)", ("b", 2))
+            await conn.set_autocommit(False)
+            await conn.execute(f"INSERT INTO {table} (name, n) VALUES (%s, %s)", ("c", 3))
+        # a and b are committed; c was rolled back at the return.
+        count = (await pool.query(f"SELECT COUNT(*) FROM {table}"))[0][0]
+        mode = (await pool.query("SELECT @@autocommit"))[0][0]
+        return on, count, mode
+
+    on, count, mode = run(dsn, body, max_size=1)
+    assert on
+    assert count == 2
+    assert mode == 1  # the next borrower gets the default mode back

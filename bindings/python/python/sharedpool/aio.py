@@ -237,7 +237,8 @@ class Connection:
         if on and self._in_transaction:
             await self.commit()
         if on != self._autocommit:
-            self._raw.set_autocommit(on)
+            handoff, raw = self._pool._handoff, self._raw
+            await self._pool._call(lambda: handoff.set_autocommit(raw, on), None)
         self._autocommit = on
 
     async def commit(self) -> None:
