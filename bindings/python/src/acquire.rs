@@ -10,6 +10,7 @@ use std::sync::{Mutex, Once};
 
 use pyo3::prelude::*;
 
+use crate::cancel::Cancel;
 use crate::errors::SpError;
 use crate::ffi;
 
@@ -109,8 +110,8 @@ pub struct Wait<'a> {
     pub timeout_ms: i64,
     /// Names the borrower in leak warnings.
     pub label: Option<&'a CStr>,
-    /// Ends the wait when triggered (NULL: none).
-    pub cancel: *const ffi::sp_cancel,
+    /// Ends the wait when triggered.
+    pub cancel: Option<&'a Cancel>,
     /// Already waited before the call (queued for a worker thread), taken off the timeout.
     pub waited_ms: i64,
 }
@@ -120,16 +121,11 @@ impl Default for Wait<'_> {
         Wait {
             timeout_ms: -1,
             label: None,
-            cancel: std::ptr::null(),
+            cancel: None,
             waited_ms: 0,
         }
     }
 }
-
-// SAFETY: the token is thread-safe, and borrowed (through its Python object) for the call.
-unsafe impl Send for Wait<'_> {}
-// SAFETY: as above; a Wait is never written.
-unsafe impl Sync for Wait<'_> {}
 
 /// Checks a connection out of `pool` (call without the GIL).
 pub fn acquire(
@@ -140,7 +136,7 @@ pub fn acquire(
     let opts = ffi::sp_acquire_options {
         size: std::mem::size_of::<ffi::sp_acquire_options>() as u32,
         timeout_ms: wait.timeout_ms,
-        cancel: wait.cancel,
+        cancel: crate::cancel::ptr(wait.cancel),
         interrupt: if on_main_thread() {
             Some(poll_signals)
         } else {

@@ -17,31 +17,10 @@ unsafe impl Send for Cancel {}
 // SAFETY: as above.
 unsafe impl Sync for Cancel {}
 
-impl Cancel {
-    /// The token for a call's options; valid while `self` is borrowed.
-    pub fn ptr(&self) -> *const ffi::sp_cancel {
-        self.0
-    }
-}
-
-/// A token pointer carried into a call made without the GIL (NULL: none).
-#[derive(Clone, Copy)]
-pub struct TokenPtr(pub *const ffi::sp_cancel);
-
-// SAFETY: an sp_cancel is thread-safe; the Python object that owns it outlives the call.
-unsafe impl Send for TokenPtr {}
-// SAFETY: as above.
-unsafe impl Sync for TokenPtr {}
-
-impl TokenPtr {
-    pub fn get(self) -> *const ffi::sp_cancel {
-        self.0
-    }
-}
-
-/// The token of an optional `cancel=` argument (NULL when none).
-pub fn ptr(cancel: Option<&Bound<'_, Cancel>>) -> *const ffi::sp_cancel {
-    cancel.map_or(std::ptr::null(), |c| c.get().ptr())
+/// The token of an optional `cancel` for a call's options (NULL: none); valid while the
+/// borrow lives. A `&Cancel` may cross into a GIL-free section: `Cancel` is `Sync`.
+pub fn ptr(cancel: Option<&Cancel>) -> *const ffi::sp_cancel {
+    cancel.map_or(std::ptr::null(), |c| c.0)
 }
 
 #[pymethods]

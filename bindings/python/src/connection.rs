@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use crate::acquire::ConnPtr;
-use crate::cancel::{Cancel, TokenPtr};
+use crate::cancel::Cancel;
 use crate::errors::SpError;
 use crate::ffi;
 use crate::params::{prepare, Call};
@@ -56,7 +56,7 @@ impl RawConnection {
 
     /// Runs one statement on the connection (call without the GIL); serialized with every other
     /// call on it.
-    pub fn run(&self, call: Call, cancel: *const ffi::sp_cancel) -> Result<ResultSet, SpError> {
+    pub fn run(&self, call: Call, cancel: Option<&Cancel>) -> Result<ResultSet, SpError> {
         let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         match *guard {
             Some(conn) => query_raw(conn, call, cancel),
@@ -68,21 +68,17 @@ impl RawConnection {
     }
 }
 
-/// Runs one statement on `conn` (call without the GIL); `cancel` (NULL: none) stops it.
-pub fn query_raw(
-    conn: ConnPtr,
-    call: Call,
-    cancel: *const ffi::sp_cancel,
-) -> Result<ResultSet, SpError> {
+/// Runs one statement on `conn` (call without the GIL); triggering `cancel` stops it.
+pub fn query_raw(conn: ConnPtr, call: Call, cancel: Option<&Cancel>) -> Result<ResultSet, SpError> {
     let mut err = std::ptr::null_mut();
-    let r = if cancel.is_null() {
+    let r = if cancel.is_none() {
         // SAFETY: conn is a live connection used by this thread alone; call points to live data.
         unsafe { ffi::sp_conn_query(conn.0, call.sql, call.params, call.n, &mut err) }
     } else {
         let o = ffi::sp_query_options {
             size: std::mem::size_of::<ffi::sp_query_options>() as u32,
             timeout_ms: 0,
-            cancel,
+            cancel: crate::cancel::ptr(cancel),
         };
         // SAFETY: as above; o is valid for the call and the token is borrowed for it.
         unsafe { ffi::sp_conn_query_ex(conn.0, call.sql, call.params, call.n, &o, &mut err) }
@@ -142,8 +138,8 @@ impl RawConnection {
     ) -> PyResult<Bound<'py, PyTuple>> {
         let prepared = prepare(py, sql, params)?;
         let call = prepared.call();
-        let token = TokenPtr(crate::cancel::ptr(cancel));
-        let out = detach(py, || self.run(call, token.get()));
+        let cancel = cancel.map(Bound::get);
+        let out = detach(py, || self.run(call, cancel));
         drop(prepared);
         result_tuple(py, out.map_err(|e| e.into_pyerr(py))?)
     }

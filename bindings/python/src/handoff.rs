@@ -21,11 +21,10 @@ use pyo3::types::PyList;
 
 use crate::acquire::{acquire, ConnPtr, Interrupt, Wait};
 use crate::cancel::Cancel;
-use crate::connection::{query_raw, result_tuple, RawConnection};
+use crate::connection::{result_tuple, RawConnection};
 use crate::errors::{interface_error, SpError};
-use crate::ffi;
 use crate::params::{prepare, Statement};
-use crate::pool::{cstring, millis, Handle, Pool};
+use crate::pool::{cstring, millis, query_once, Handle, Pool};
 use crate::values::ResultSet;
 
 /// What a pool-level statement gives back.
@@ -85,9 +84,9 @@ struct Keep {
     _objects: Vec<Py<PyAny>>,
 }
 
-fn token(c: &Option<Py<Cancel>>) -> *const ffi::sp_cancel {
+fn token(c: &Option<Py<Cancel>>) -> Option<&Cancel> {
     // `get` needs no GIL: Cancel is frozen and Sync.
-    c.as_ref().map_or(std::ptr::null(), |c| c.get().ptr())
+    c.as_ref().map(Py::get)
 }
 
 fn waited_ms(queued: Instant) -> i64 {
@@ -111,10 +110,7 @@ impl Work {
                     waited_ms: waited_ms(*queued),
                     ..Wait::default()
                 };
-                let conn = acquire(pool.0, wait, &no_interrupt)?;
-                let res = query_raw(conn, stmt.call(), token(cancel));
-                conn.release();
-                Ok(Outcome::Rows(res?, *want))
+                query_once(pool, wait, &no_interrupt, stmt.call()).map(|r| Outcome::Rows(r, *want))
             }
             Work::Acquire {
                 pool,

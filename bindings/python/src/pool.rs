@@ -7,11 +7,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::acquire::{acquire, Interrupt, Wait};
-use crate::cancel::{Cancel, TokenPtr};
+use crate::cancel::Cancel;
 use crate::connection::{query_raw, RawConnection};
 use crate::errors::{interface_error, SpError};
 use crate::ffi;
-use crate::params::prepare;
+use crate::params::{prepare, Call};
 use crate::shutdown::detach;
 use crate::values::ResultSet;
 
@@ -57,21 +57,33 @@ impl Pool {
         let call = prepared.call();
         let handle = self.handle()?;
         let interrupt = Interrupt::default();
-        let token = TokenPtr(crate::cancel::ptr(cancel));
+        let cancel = cancel.map(Bound::get);
         let wait = Wait {
-            cancel: token.get(),
+            cancel,
             ..Wait::default()
         };
         let out = detach(py, || {
-            let conn = acquire(handle.0, wait, &interrupt)?;
-            let res = query_raw(conn, call, token.get());
-            conn.release();
+            let res = query_once(&handle, wait, &interrupt, call);
             drop(handle);
             res
         });
         drop(prepared);
         out.map_err(|e| interrupt.error(py, e))
     }
+}
+
+/// Checks a connection out of `pool`, runs one statement on it (stopped by `wait.cancel` too)
+/// and returns it: `Pool.query` / `Pool.execute` (call without the GIL).
+pub fn query_once(
+    pool: &Handle,
+    wait: Wait<'_>,
+    interrupt: &Interrupt,
+    call: Call,
+) -> Result<ResultSet, SpError> {
+    let conn = acquire(pool.0, wait, interrupt)?;
+    let res = query_raw(conn, call, wait.cancel);
+    conn.release();
+    res
 }
 
 /// Seconds (>= 0, finite) as whole milliseconds, for the argument `what`.
@@ -214,7 +226,7 @@ impl Pool {
         let wait = Wait {
             timeout_ms,
             label: label.as_deref(),
-            cancel: crate::cancel::ptr(cancel),
+            cancel: cancel.map(Bound::get),
             waited_ms: 0,
         };
         let out = detach(py, || {
