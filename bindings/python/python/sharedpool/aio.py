@@ -83,9 +83,11 @@ class Pool:
         self._futures[submit()] = fut
         return fut
 
-    async def _call(self, submit: Callable[[], int], token: Cancel | None) -> Any:
-        """Awaits a call; a cancelled await triggers ``token`` (ending its wait or statement)."""
-        fut = self._submit(submit)
+    async def _call(self, submit: Callable[[Cancel | None], int], cancellable: bool = True) -> Any:
+        """Awaits a call; ``submit(token)`` queues it with a cancellation token (None unless
+        ``cancellable``) that a cancelled await triggers, ending its wait or statement."""
+        token = Cancel() if cancellable else None
+        fut = self._submit(lambda: submit(token))
         try:
             return await fut
         except asyncio.CancelledError:
@@ -95,15 +97,11 @@ class Pool:
 
     async def query(self, sql: str, params: Params = None) -> list[Row]:
         """Runs one statement on a pooled connection; its rows as a list of tuples."""
-        token = Cancel()
-        return await self._call(lambda: self._handoff.pool_query(self._pool, sql, params, True, token), token)
+        return await self._call(lambda t: self._handoff.pool_query(self._pool, sql, params, True, t))
 
     async def execute(self, sql: str, params: Params = None) -> int:
         """Runs one statement on a pooled connection; the number of affected rows."""
-        token = Cancel()
-        return await self._call(
-            lambda: self._handoff.pool_query(self._pool, sql, params, False, token), token
-        )
+        return await self._call(lambda t: self._handoff.pool_query(self._pool, sql, params, False, t))
 
     def connection(
         self, timeout: float | None = None, *, autocommit: bool = False, label: str | None = None
@@ -163,8 +161,7 @@ class _ConnectionContext:
 
     async def _open(self) -> Connection:
         pool, timeout, autocommit, label = self._args
-        token = Cancel()
-        raw = await pool._call(lambda: pool._handoff.acquire(pool._pool, timeout, label, token), token)
+        raw = await pool._call(lambda t: pool._handoff.acquire(pool._pool, timeout, label, t))
         return Connection(pool, raw, autocommit)
 
     def __await__(self) -> Any:
@@ -177,7 +174,7 @@ class _ConnectionContext:
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None
         if conn is not None and not conn.closed:
-            conn._release_in_background()
+            conn._release()
 
 
 class Connection:
@@ -210,9 +207,8 @@ class Connection:
     ) -> tuple[Any, Any, int, int | None]:
         if self._closed:
             raise InterfaceError("the connection is closed")
-        token = Cancel() if cancellable else None
         handoff, raw = self._pool._handoff, self._raw
-        return await self._pool._call(lambda: handoff.conn_query(raw, sql, params, token), token)
+        return await self._pool._call(lambda t: handoff.conn_query(raw, sql, params, t), cancellable)
 
     def cursor(self) -> Cursor:
         """A new cursor (results are read whole when a statement runs)."""
@@ -238,22 +234,21 @@ class Connection:
             await self.commit()
         if on != self._autocommit:
             handoff, raw = self._pool._handoff, self._raw
-            await self._pool._call(lambda: handoff.set_autocommit(raw, on), None)
+            await self._pool._call(lambda _: handoff.set_autocommit(raw, on), cancellable=False)
         self._autocommit = on
 
     async def commit(self) -> None:
         """Commits the open transaction, if any."""
-        if self._in_transaction:
-            self._in_transaction = False
-            await self._query("COMMIT", None, cancellable=False)
-        elif self._closed:
-            raise InterfaceError("the connection is closed")
+        await self._end_transaction("COMMIT")
 
     async def rollback(self) -> None:
         """Rolls the open transaction back, if any."""
+        await self._end_transaction("ROLLBACK")
+
+    async def _end_transaction(self, sql: str) -> None:
         if self._in_transaction:
             self._in_transaction = False
-            await self._query("ROLLBACK", None, cancellable=False)
+            await self._query(sql, None, cancellable=False)
         elif self._closed:
             raise InterfaceError("the connection is closed")
 
@@ -261,17 +256,14 @@ class Connection:
         """Returns the connection to the pool (an open transaction is rolled back there)."""
         if self._closed:
             return
-        self._closed, self._in_transaction = True, False
         released = self._release()
         if released is not None:
             await asyncio.shield(released)
 
-    def _release_in_background(self) -> None:
-        self._closed, self._in_transaction = True, False
-        self._release()
-
     def _release(self) -> asyncio.Future[Any] | None:
-        """Returns the connection on a worker; after ``aclose()`` (no workers left), here."""
+        """Returns the connection on a worker (the future of that, not awaited at the end of
+        ``async with``); after ``aclose()`` (no workers left), here."""
+        self._closed, self._in_transaction = True, False
         handoff, raw = self._pool._handoff, self._raw
         try:
             return self._pool._submit(lambda: handoff.release(raw))
