@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "python"))
+import bench_target
 from bench_target import target
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -256,27 +257,8 @@ def worker(args: argparse.Namespace) -> None:
 # ── the driver ───────────────────────────────────────────────────────────────────────────────
 
 
-def mysqldb_connect(t: dict[str, Any], root: bool = False, timeout: float = CONNECT_TIMEOUT_S):
-    import MySQLdb
-
-    if root and t["socket"]:
-        return MySQLdb.connect(
-            unix_socket=t["socket"],
-            user="root",
-            connect_timeout=int(timeout),
-            read_timeout=READ_TIMEOUT_S,
-            write_timeout=READ_TIMEOUT_S,
-        )
-    return MySQLdb.connect(
-        host=t["host"],
-        port=t["port"],
-        user=t["user"],
-        password=t["password"],
-        database=t["database"],
-        connect_timeout=max(1, int(timeout)),
-        read_timeout=READ_TIMEOUT_S,
-        write_timeout=READ_TIMEOUT_S,
-    )
+def mysqldb_connect(t: dict[str, Any], root: bool = False, timeout: float = CONNECT_TIMEOUT_S) -> Any:
+    return bench_target.mysqldb_connect(t, timeout, READ_TIMEOUT_S, root=root)
 
 
 class Monitor:
@@ -543,13 +525,7 @@ def run_fleet(
         if sampler:
             sampler.stop.set()
     done = [r for r in results if r is not None]
-    kinds: dict[str, int] = {}
-    first: dict[str, str] = {}
-    for r in done:
-        for k, v in r["errors_by_kind"].items():
-            kinds[k] = kinds.get(k, 0) + v
-        for k, v in r["first_error"].items():
-            first.setdefault(k, v)
+    kinds, first = merge_errors(done, "errors_by_kind")
     lat = sorted(x for r in done for x in r.get("latencies_us") or [])
     statements = sum(r["statements"] for r in done)
     run: dict[str, Any] = {
@@ -577,6 +553,19 @@ def run_fleet(
     return run
 
 
+def merge_errors(records: list[dict[str, Any]], by_kind: str) -> tuple[dict[str, int], dict[str, str]]:
+    """The error counts per kind (``record[by_kind]``) summed over ``records``, and the first
+    message of each kind (``record["first_error"]``)."""
+    kinds: dict[str, int] = {}
+    first: dict[str, str] = {}
+    for r in records:
+        for k, v in r[by_kind].items():
+            kinds[k] = kinds.get(k, 0) + v
+        for k, v in r["first_error"].items():
+            first.setdefault(k, v)
+    return kinds, first
+
+
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     def m(key: str, sub: str | None = None) -> float | None:
         xs = [
@@ -593,26 +582,14 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "server_connections_peak": m("server_connections_peak"),
         "server_connections_final": m("server_connections_final"),
     }
-    kinds: dict[str, int] = {}
-    first: dict[str, str] = {}
-    for r in runs:
-        for k, v in r["errors_by_kind"].items():
-            kinds[k] = kinds.get(k, 0) + v
-        for k, v in r["first_error"].items():
-            first.setdefault(k, v)
+    kinds, first = merge_errors(runs, "errors_by_kind")
     out["errors_by_kind_total"] = kinds
     out["first_error"] = first
     if all("outside_client" in r for r in runs):
         out["outside_attempts"] = m("attempts", "outside_client")
         out["outside_refused"] = m("refused", "outside_client")
         out["outside_ok"] = m("ok", "outside_client")
-        okinds: dict[str, int] = {}
-        ofirst: dict[str, str] = {}
-        for r in runs:
-            for k, v in r["outside_client"]["refused_by_kind"].items():
-                okinds[k] = okinds.get(k, 0) + v
-            for k, v in r["outside_client"]["first_error"].items():
-                ofirst.setdefault(k, v)
+        okinds, ofirst = merge_errors([r["outside_client"] for r in runs], "refused_by_kind")
         out["outside_refused_by_kind_total"] = okinds
         out["outside_first_error"] = ofirst
     return out

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import bench_target
 from bench_target import target
 
 QUICK = os.environ.get("QUICK") == "1"
@@ -83,18 +84,7 @@ TIMEOUT_S = 10
 
 
 def mysqldb_connect(t: dict):
-    import MySQLdb
-
-    return MySQLdb.connect(
-        host=t["host"],
-        port=t["port"],
-        user=t["user"],
-        password=t["password"],
-        database=t["database"],
-        connect_timeout=TIMEOUT_S,
-        read_timeout=TIMEOUT_S,
-        write_timeout=TIMEOUT_S,
-    )
+    return bench_target.mysqldb_connect(t, TIMEOUT_S, TIMEOUT_S)
 
 
 def pymysql_connect(t: dict):

@@ -1,4 +1,5 @@
-"""The server every benchmark talks to: the throwaway MariaDB of ``tests/mariadb.sh run``."""
+"""The server every benchmark talks to: the throwaway MariaDB of ``tests/mariadb.sh run``, and a
+plain MySQLdb connection to it (the floor, monitors, outside clients)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,29 @@ def target(bench: str) -> dict[str, Any]:
         "database": u.path.lstrip("/"),
         "socket": os.environ.get("SHAREDPOOL_TEST_SOCKET"),
     }
+
+
+def mysqldb_connect(
+    t: dict[str, Any], connect_timeout: float, read_timeout: float, root: bool = False
+) -> Any:
+    """A MySQLdb connection to ``t`` as its user, or as root over the server's socket, with
+    connect, read and write timeouts (seconds; MySQLdb's defaults wait forever)."""
+    import MySQLdb
+
+    where: dict[str, Any] = (
+        {"unix_socket": t["socket"], "user": "root"}
+        if root and t["socket"]
+        else {
+            "host": t["host"],
+            "port": t["port"],
+            "user": t["user"],
+            "password": t["password"],
+            "database": t["database"],
+        }
+    )
+    return MySQLdb.connect(
+        **where,
+        connect_timeout=max(1, int(connect_timeout)),
+        read_timeout=int(read_timeout),
+        write_timeout=int(read_timeout),
+    )
